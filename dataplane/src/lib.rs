@@ -1,0 +1,1 @@
+//! DPDK ports, mbufs and pinned polling workers.

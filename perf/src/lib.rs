@@ -1,0 +1,2 @@
+//! Load generator and benchmark harness.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! PFCP (TS 29.244) codec and sans-IO N4 node.
+#![forbid(unsafe_code)]

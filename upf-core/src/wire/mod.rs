@@ -1,0 +1,1 @@
+//! Packet views (placeholder: being written).
