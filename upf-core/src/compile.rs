@@ -1,0 +1,366 @@
+//! Compiling a [`Session`] into the immutable [`SessionRules`] the fast path reads.
+//!
+//! Compilation happens on the control side. It sorts PDRs by precedence,
+//! resolves FAR/QER/URR IDs to dense indices, resolves `assigned` in SDF
+//! filters to the UE's addresses, and collects the keys the lookup tables
+//! index the session by. Usage counters are carried over from the previous
+//! version by URR ID, so rule changes never lose counts.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use crate::rules::RuleError;
+use crate::rules::{
+    ApplyAction, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
+    OuterHeaderRemoval, PdrId, Session, UeIpAddress, Urr,
+};
+use crate::sdf::{Assigned, SdfFilter};
+use crate::usage::UsageCounters;
+
+/// Index meaning "none" in compiled references.
+pub const NONE: u16 = u16::MAX;
+
+/// Default IPv6 prefix length of a UE address when the SMF gives none.
+pub const DEFAULT_UE_V6_PREFIX: u8 = 64;
+
+/// Key of the uplink (tunnel) index: TEID and local address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TunnelKey {
+    /// Local TEID.
+    pub teid: u32,
+    /// Local address the tunnel terminates on.
+    pub addr: IpAddr,
+}
+
+/// A compiled PDR.
+#[derive(Debug, Clone)]
+pub struct CompiledPdr {
+    /// PDR ID.
+    pub id: PdrId,
+    /// Precedence.
+    pub precedence: u32,
+    /// Source interface.
+    pub source_interface: Interface,
+    /// SDF filters are read in the uplink sense (source interface ACCESS).
+    pub uplink: bool,
+    /// Local F-TEID: packets must arrive in this tunnel.
+    pub fteid: Option<FTeid>,
+    /// UE address and S/D.
+    pub ue_ip: Option<UeIpAddress>,
+    /// What `assigned` means for this PDR.
+    pub assigned: Assigned,
+    /// SDF filters (any match detects; empty detects all).
+    pub sdf: Box<[SdfFilter]>,
+    /// Required QFI.
+    pub qfi: Option<u8>,
+    /// Outer Header Removal.
+    pub outer_header_removal: Option<OuterHeaderRemoval>,
+    /// Index into [`SessionRules::fars`], or [`NONE`].
+    pub far: u16,
+    /// Indices into [`SessionRules::qers`], applied in order.
+    pub qers: Box<[u16]>,
+    /// Indices into [`SessionRules::urrs`].
+    pub urrs: Box<[u16]>,
+}
+
+/// What a compiled FAR does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FarAction {
+    /// Drop.
+    Drop,
+    /// Forward.
+    Forward(Forward),
+    /// Buffer; `notify` asks for a Downlink Data Report (NOCP).
+    Buffer {
+        /// NOCP.
+        notify: bool,
+        /// The BAR in force.
+        bar: Option<Bar>,
+    },
+}
+
+/// Compiled forwarding parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forward {
+    /// Destination interface.
+    pub destination: Interface,
+    /// Outer header to create.
+    pub outer_header_creation: Option<OuterHeaderCreation>,
+    /// ToS/Traffic Class for the outer header, from Transport Level Marking.
+    pub tos: Option<u8>,
+}
+
+/// A compiled FAR.
+#[derive(Debug, Clone)]
+pub struct CompiledFar {
+    /// FAR ID.
+    pub id: u32,
+    /// Action.
+    pub action: FarAction,
+    /// Duplicate copies are wanted (DUPL); copies are made off the fast path.
+    pub duplicate: bool,
+}
+
+/// A compiled QER.
+#[derive(Debug, Clone)]
+pub struct CompiledQer {
+    /// QER ID.
+    pub id: u32,
+    /// Uplink gate closed.
+    pub ul_closed: bool,
+    /// Downlink gate closed.
+    pub dl_closed: bool,
+    /// Maximum bit rate.
+    pub mbr: Option<BitRate>,
+    /// Guaranteed bit rate.
+    pub gbr: Option<BitRate>,
+    /// QFI for downlink PDU Session Containers.
+    pub qfi: Option<u8>,
+    /// RQI for downlink.
+    pub rqi: bool,
+    /// PPI for downlink.
+    pub ppi: Option<u8>,
+}
+
+/// A compiled URR.
+#[derive(Debug, Clone)]
+pub struct CompiledUrr {
+    /// The rule as installed (triggers, thresholds, quotas).
+    pub rule: Urr,
+    /// Counters, shared across rule versions and workers.
+    pub counters: Arc<UsageCounters>,
+}
+
+/// The immutable, lookup-ready rules of one session version.
+#[derive(Debug)]
+pub struct SessionRules {
+    /// Local SEID.
+    pub seid: u64,
+    /// PDRs by ascending precedence (ties by PDR ID).
+    pub pdrs: Box<[CompiledPdr]>,
+    /// FARs.
+    pub fars: Box<[CompiledFar]>,
+    /// QERs.
+    pub qers: Box<[CompiledQer]>,
+    /// URRs.
+    pub urrs: Box<[CompiledUrr]>,
+    /// Tunnel keys the session is found by.
+    pub tunnel_keys: Box<[TunnelKey]>,
+    /// UE IPv4 prefixes (address /32, framed routes) the session is found by.
+    pub ue_v4: Box<[(Ipv4Addr, u8)]>,
+    /// UE IPv6 prefixes the session is found by.
+    pub ue_v6: Box<[(Ipv6Addr, u8)]>,
+}
+
+impl SessionRules {
+    /// Counters of the URR with this ID.
+    pub fn urr_counters(&self, id: u32) -> Option<&Arc<UsageCounters>> {
+        self.urrs
+            .iter()
+            .find(|u| u.rule.id == id)
+            .map(|u| &u.counters)
+    }
+}
+
+fn index_of<T>(items: &[T], id: u32, get: impl Fn(&T) -> u32) -> Option<u16> {
+    items.iter().position(|x| get(x) == id).map(|i| i as u16)
+}
+
+/// Compiles a validated session. `previous` is the version being replaced:
+/// URR counters with the same URR ID are carried over from it.
+pub fn compile(
+    session: &Session,
+    previous: Option<&SessionRules>,
+) -> Result<SessionRules, RuleError> {
+    session.validate()?;
+
+    // Session-wide UE addresses, used for `assigned` when a PDR carries none.
+    let mut session_assigned = Assigned::default();
+    for pdr in &session.pdrs {
+        if let Some(ue) = &pdr.pdi.ue_ip {
+            if session_assigned.v4.is_none() {
+                session_assigned.v4 = ue.ipv4;
+            }
+            if session_assigned.v6.is_none() {
+                session_assigned.v6 = ue.ipv6.map(|a| (a, ue.ipv6_prefix_len));
+            }
+        }
+    }
+
+    let fars: Box<[CompiledFar]> = session
+        .fars
+        .iter()
+        .map(|far| {
+            let a = far.apply_action;
+            let action = if a.contains(ApplyAction::FORW) {
+                let f = far
+                    .forwarding
+                    .as_ref()
+                    .expect("validated: FORW has forwarding parameters");
+                FarAction::Forward(Forward {
+                    destination: f.destination_interface,
+                    outer_header_creation: f.outer_header_creation,
+                    tos: f.transport_level_marking.map(|t| t.tos),
+                })
+            } else if a.contains(ApplyAction::BUFF) {
+                FarAction::Buffer {
+                    notify: a.contains(ApplyAction::NOCP),
+                    bar: far.bar_id.and_then(|b| session.bar(b).copied()),
+                }
+            } else {
+                FarAction::Drop
+            };
+            CompiledFar {
+                id: far.id,
+                action,
+                duplicate: a.contains(ApplyAction::DUPL),
+            }
+        })
+        .collect();
+
+    let qers: Box<[CompiledQer]> = session
+        .qers
+        .iter()
+        .map(|q| CompiledQer {
+            id: q.id,
+            ul_closed: q.gate_ul == GateStatus::Closed,
+            dl_closed: q.gate_dl == GateStatus::Closed,
+            mbr: q.mbr,
+            gbr: q.gbr,
+            qfi: q.qfi,
+            rqi: q.rqi,
+            ppi: q.ppi,
+        })
+        .collect();
+
+    let urrs: Box<[CompiledUrr]> = session
+        .urrs
+        .iter()
+        .map(|u| CompiledUrr {
+            rule: u.clone(),
+            counters: previous
+                .and_then(|p| p.urr_counters(u.id))
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect();
+
+    let mut pdrs: Vec<CompiledPdr> = session
+        .pdrs
+        .iter()
+        .map(|pdr| {
+            let pdi = &pdr.pdi;
+            let assigned = match &pdi.ue_ip {
+                Some(ue) => Assigned {
+                    v4: ue.ipv4.or(session_assigned.v4),
+                    v6: ue
+                        .ipv6
+                        .map(|a| (a, ue.ipv6_prefix_len))
+                        .or(session_assigned.v6),
+                },
+                None => session_assigned,
+            };
+            CompiledPdr {
+                id: pdr.id,
+                precedence: pdr.precedence,
+                source_interface: pdi.source_interface,
+                uplink: pdi.source_interface.is_uplink_source(),
+                fteid: pdi.local_fteid,
+                ue_ip: pdi.ue_ip,
+                assigned,
+                sdf: pdi.sdf_filters.clone().into_boxed_slice(),
+                qfi: pdi.qfi,
+                outer_header_removal: pdr.outer_header_removal,
+                far: pdr
+                    .far_id
+                    .and_then(|id| index_of(&session.fars, id, |f| f.id))
+                    .unwrap_or(NONE),
+                qers: pdr
+                    .qer_ids
+                    .iter()
+                    .filter_map(|&id| index_of(&session.qers, id, |q| q.id))
+                    .collect(),
+                urrs: pdr
+                    .urr_ids
+                    .iter()
+                    .filter_map(|&id| index_of(&session.urrs, id, |u| u.id))
+                    .collect(),
+            }
+        })
+        .collect();
+    pdrs.sort_by_key(|p| (p.precedence, p.id));
+
+    let mut tunnel_keys = Vec::new();
+    let mut ue_v4 = Vec::new();
+    let mut ue_v6 = Vec::new();
+    for pdr in &session.pdrs {
+        let pdi = &pdr.pdi;
+        if let Some(f) = pdi.local_fteid {
+            for addr in [f.ipv4.map(IpAddr::V4), f.ipv6.map(IpAddr::V6)]
+                .into_iter()
+                .flatten()
+            {
+                let k = TunnelKey { teid: f.teid, addr };
+                if !tunnel_keys.contains(&k) {
+                    tunnel_keys.push(k);
+                }
+            }
+        } else if let Some(ue) = &pdi.ue_ip {
+            // Packets without a tunnel are found by the UE address.
+            if let Some(a) = ue.ipv4 {
+                push_unique(&mut ue_v4, (a, 32));
+            }
+            if let Some(a) = ue.ipv6 {
+                push_unique(
+                    &mut ue_v6,
+                    (mask_v6(a, ue.ipv6_prefix_len), ue.ipv6_prefix_len),
+                );
+            }
+        }
+        if pdi.local_fteid.is_none() {
+            for &(a, l) in &pdi.framed_routes_v4 {
+                push_unique(&mut ue_v4, (mask_v4(a, l), l));
+            }
+            for &(a, l) in &pdi.framed_routes_v6 {
+                push_unique(&mut ue_v6, (mask_v6(a, l), l));
+            }
+        }
+    }
+
+    Ok(SessionRules {
+        seid: session.seid,
+        pdrs: pdrs.into_boxed_slice(),
+        fars,
+        qers,
+        urrs,
+        tunnel_keys: tunnel_keys.into_boxed_slice(),
+        ue_v4: ue_v4.into_boxed_slice(),
+        ue_v6: ue_v6.into_boxed_slice(),
+    })
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+/// `a` with the host bits beyond `len` cleared.
+pub fn mask_v4(a: Ipv4Addr, len: u8) -> Ipv4Addr {
+    let mask = if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len.min(32)))
+    };
+    Ipv4Addr::from(u32::from(a) & mask)
+}
+
+/// `a` with the host bits beyond `len` cleared.
+pub fn mask_v6(a: Ipv6Addr, len: u8) -> Ipv6Addr {
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len.min(128)))
+    };
+    Ipv6Addr::from(u128::from(a) & mask)
+}

@@ -1,0 +1,251 @@
+//! Stage 6: forwarding (TS 29.244 §5.2.3): QER gates, usage counting, then
+//! the FAR's action: drop, buffer (handed to the control thread), or forward
+//! after Outer Header Removal and, if the FAR asks, Outer Header Creation.
+
+use core::net::IpAddr;
+
+use super::classify::Pkt;
+use super::{encap, qer, urr, ControlEvent, Ctx, PathState, Verdict};
+use crate::buf::PacketBuf;
+use crate::compile::{FarAction, Forward, SessionRules};
+use crate::counters::{DropReason, Stat};
+use crate::rules::{Interface, OuterHeaderCreationKind};
+use crate::wire::{DlPduSessionInfo, PduSessionInfo, UlPduSessionInfo};
+
+/// Applies the rules of PDR `pdr_idx` to the packet.
+#[inline]
+pub(crate) fn apply<B: PacketBuf>(
+    ctx: &Ctx<'_>,
+    st: &mut PathState,
+    buf: &mut B,
+    pkt: &Pkt,
+    rules: &SessionRules,
+    pdr_idx: usize,
+) -> Verdict {
+    let pdr = &rules.pdrs[pdr_idx];
+    let uplink = pdr.uplink;
+    if let Err(reason) = qer::enforce(rules, pdr, uplink) {
+        return Verdict::Drop(reason);
+    }
+    let Some(far) = rules.fars.get(usize::from(pdr.far)) else {
+        return Verdict::Drop(DropReason::NoFar);
+    };
+    let fwd = match &far.action {
+        FarAction::Forward(f) => f,
+        FarAction::Drop => return Verdict::Drop(DropReason::FarDrop),
+        FarAction::Buffer { notify, .. } => {
+            st.counters.stat(Stat::Buffered);
+            return Verdict::Control(ControlEvent::Buffer {
+                seid: rules.seid,
+                pdr_id: pdr.id,
+                far_id: far.id,
+                notify: *notify,
+            });
+        }
+    };
+
+    // Outer Header Removal: keep the inner packet of a G-PDU, or the whole
+    // IP packet when nothing is removed.
+    let removes =
+        pkt.tunnel.is_some() && pdr.outer_header_removal.is_some_and(|o| o.removes_gtpu());
+    let (start, len) = if removes || pkt.tunnel.is_none() {
+        (pkt.ip_off, pkt.ip_len)
+    } else {
+        (pkt.l2_len, pkt.outer_len)
+    };
+    let Some(l3) = buf.data().get(start..start + len) else {
+        return Verdict::Drop(DropReason::Malformed);
+    };
+    let Some(hop_limit) = hop_limit(l3) else {
+        return Verdict::Drop(DropReason::InnerMalformed);
+    };
+    if hop_limit <= 1 {
+        return Verdict::Drop(DropReason::TtlExceeded);
+    }
+
+    // Everything that can still refuse the packet is decided before the
+    // packet is changed and counted.
+    let plan = match plan_encap(ctx, rules, pdr_idx, fwd, pkt, len) {
+        Ok(p) => p,
+        Err(reason) => return Verdict::Drop(reason),
+    };
+    let out_len = len + plan.as_ref().map_or(0, |p| p.overhead);
+    if out_len > usize::from(ctx.cfg.mtu) {
+        return Verdict::Drop(DropReason::MtuExceeded);
+    }
+    if let Some(p) = &plan {
+        if buf.headroom() + start < p.overhead {
+            return Verdict::Drop(DropReason::NoHeadroom);
+        }
+    }
+    let next_hop = match &plan {
+        Some(p) => p.dst,
+        None => match l3_dst(l3) {
+            Some(a) => a,
+            None => return Verdict::Drop(DropReason::InnerMalformed),
+        },
+    };
+
+    urr::count(rules, pdr, uplink, len, ctx.now_ns);
+
+    // The frame now becomes the packet to send.
+    let ok = buf.adj(start) && buf.truncate(len);
+    debug_assert!(ok, "bounds checked above");
+    decrement_hop_limit(buf.data_mut());
+    if removes {
+        st.counters.stat(Stat::Decap);
+    }
+    if let Some(p) = plan {
+        encap::encap(ctx.cfg, st, buf, &p);
+        st.counters.stat(Stat::Encap);
+    }
+    st.counters.stat(match fwd.destination {
+        Interface::Access => Stat::ForwardAccess,
+        Interface::CpFunction => Stat::ForwardCp,
+        _ => Stat::ForwardCore,
+    });
+    Verdict::Forward {
+        egress: fwd.destination,
+        next_hop,
+    }
+}
+
+/// An outer header to create.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EncapPlan {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub teid: u32,
+    pub tos: u8,
+    pub psc: Option<PduSessionInfo>,
+    /// Bytes the outer header adds.
+    pub overhead: usize,
+}
+
+fn plan_encap(
+    ctx: &Ctx<'_>,
+    rules: &SessionRules,
+    pdr_idx: usize,
+    fwd: &Forward,
+    pkt: &Pkt,
+    _len: usize,
+) -> Result<Option<EncapPlan>, DropReason> {
+    let Some(ohc) = fwd.outer_header_creation else {
+        return Ok(None);
+    };
+    let (src, dst) = match ohc.kind {
+        OuterHeaderCreationKind::GtpuUdpIpv4 => (
+            ctx.cfg.source_v4(fwd.destination).map(IpAddr::V4),
+            ohc.ipv4.map(IpAddr::V4),
+        ),
+        OuterHeaderCreationKind::GtpuUdpIpv6 => (
+            ctx.cfg.source_v6(fwd.destination).map(IpAddr::V6),
+            ohc.ipv6.map(IpAddr::V6),
+        ),
+        _ => return Err(DropReason::UnsupportedOuterHeader),
+    };
+    let (Some(src), Some(dst)) = (src, dst) else {
+        return Err(DropReason::NoRoute);
+    };
+    let pdr = &rules.pdrs[pdr_idx];
+    let marking = qer::marking(rules, pdr, pkt.tunnel.and_then(|t| t.qfi));
+    let psc = match (fwd.destination, marking) {
+        (Interface::Access, Some((qfi, rqi, ppi))) if ctx.cfg.dl_pdu_session_container => {
+            Some(PduSessionInfo::Dl(DlPduSessionInfo {
+                rqi,
+                ppi,
+                ..DlPduSessionInfo::new(qfi)
+            }))
+        }
+        (Interface::Core, Some((qfi, _, _))) => {
+            Some(PduSessionInfo::Ul(UlPduSessionInfo::new(qfi)))
+        }
+        _ => None,
+    };
+    Ok(Some(EncapPlan {
+        src,
+        dst,
+        teid: ohc.teid,
+        tos: fwd.tos.unwrap_or(0),
+        psc,
+        overhead: encap::overhead(src, psc.as_ref()),
+    }))
+}
+
+/// Relays an End Marker into the tunnel the session forwards to; consumes
+/// it when the session does not forward into a tunnel.
+pub(crate) fn relay_end_marker<B: PacketBuf>(
+    ctx: &Ctx<'_>,
+    st: &mut PathState,
+    buf: &mut B,
+    pkt: &Pkt,
+    rules: &SessionRules,
+    pdr_idx: usize,
+) -> Verdict {
+    let pdr = &rules.pdrs[pdr_idx];
+    let fwd = match rules.fars.get(usize::from(pdr.far)).map(|f| &f.action) {
+        Some(FarAction::Forward(f)) if f.outer_header_creation.is_some() => f,
+        _ => return Verdict::Drop(DropReason::GtpuUnsupportedMessage),
+    };
+    let plan = match plan_encap(ctx, rules, pdr_idx, fwd, pkt, 0) {
+        Ok(Some(p)) => EncapPlan {
+            psc: None,
+            overhead: encap::overhead(p.src, None),
+            ..p
+        },
+        Ok(None) => return Verdict::Drop(DropReason::GtpuUnsupportedMessage),
+        Err(r) => return Verdict::Drop(r),
+    };
+    if buf.headroom() + pkt.ip_off < plan.overhead {
+        return Verdict::Drop(DropReason::NoHeadroom);
+    }
+    let ok = buf.adj(pkt.ip_off) && buf.truncate(0);
+    debug_assert!(ok);
+    encap::encap_end_marker(ctx.cfg, st, buf, &plan);
+    st.counters.stat(Stat::EndMarker);
+    Verdict::Forward {
+        egress: fwd.destination,
+        next_hop: plan.dst,
+    }
+}
+
+fn hop_limit(l3: &[u8]) -> Option<u8> {
+    match l3.first()? >> 4 {
+        4 => l3.get(8).copied(),
+        6 => l3.get(7).copied(),
+        _ => None,
+    }
+}
+
+fn l3_dst(l3: &[u8]) -> Option<IpAddr> {
+    match l3.first()? >> 4 {
+        4 => {
+            let b: [u8; 4] = l3.get(16..20)?.try_into().ok()?;
+            Some(IpAddr::from(b))
+        }
+        6 => {
+            let b: [u8; 16] = l3.get(24..40)?.try_into().ok()?;
+            Some(IpAddr::from(b))
+        }
+        _ => None,
+    }
+}
+
+/// Decrements TTL (fixing the IPv4 checksum incrementally) or hop limit.
+fn decrement_hop_limit(l3: &mut [u8]) {
+    match l3.first().map(|b| b >> 4) {
+        Some(4) if l3.len() >= 20 => {
+            // RFC 1624: the TTL/protocol word drops by 0x0100.
+            l3[8] -= 1;
+            let sum = u16::from_be_bytes([l3[10], l3[11]]);
+            let new = crate::wire::checksum::update_u16(
+                sum,
+                u16::from_be_bytes([l3[8] + 1, l3[9]]),
+                u16::from_be_bytes([l3[8], l3[9]]),
+            );
+            l3[10..12].copy_from_slice(&new.to_be_bytes());
+        }
+        Some(6) if l3.len() >= 40 => l3[7] -= 1,
+        _ => {}
+    }
+}

@@ -1,0 +1,156 @@
+//! Stage 3: PDR matching (TS 29.244 §5.2.1). The session's PDRs are tried
+//! in precedence order; the first whose PDI matches the packet wins.
+
+use core::net::IpAddr;
+
+use super::classify::Pkt;
+use crate::compile::{CompiledPdr, SessionRules};
+use crate::counters::DropReason;
+use crate::rules::Interface;
+use crate::sdf::{v6_in_prefix, FlowKey};
+use crate::wire::{upper_layer_info, IpProtocol, Ipv4Packet, Ipv6Packet};
+
+/// Returns the index of the matching PDR in `rules.pdrs`.
+#[inline]
+pub(crate) fn match_pdr(
+    rules: &SessionRules,
+    ingress: Interface,
+    frame: &[u8],
+    pkt: &Pkt,
+) -> Result<usize, DropReason> {
+    let ip = frame
+        .get(pkt.ip_off..pkt.ip_off + pkt.ip_len)
+        .unwrap_or(&[]);
+    // Parsed on first need: a session whose PDRs look at neither addresses
+    // nor ports never parses the inner packet.
+    let mut key: Option<Option<FlowKey>> = None;
+    let mut inner_bad = false;
+    for (i, pdr) in rules.pdrs.iter().enumerate() {
+        match pkt.tunnel {
+            Some(t) => {
+                if pdr.fteid.is_none_or(|f| f.teid != t.teid) {
+                    continue;
+                }
+                if let Some(q) = pdr.qfi {
+                    if t.qfi != Some(q) {
+                        continue;
+                    }
+                }
+            }
+            None => {
+                if pdr.fteid.is_some()
+                    || pdr.qfi.is_some()
+                    || !source_matches(pdr.source_interface, ingress)
+                {
+                    continue;
+                }
+            }
+        }
+        if pdr.ue_ip.is_none() && pdr.sdf.is_empty() {
+            return Ok(i);
+        }
+        let Some(k) = *key.get_or_insert_with(|| flow_key(ip)) else {
+            inner_bad = true;
+            continue;
+        };
+        if ue_matches(pdr, &k)
+            && (pdr.sdf.is_empty()
+                || pdr
+                    .sdf
+                    .iter()
+                    .any(|f| f.matches(&k, &pdr.assigned, pdr.uplink)))
+        {
+            return Ok(i);
+        }
+    }
+    Err(if inner_bad {
+        DropReason::InnerMalformed
+    } else {
+        DropReason::NoPdr
+    })
+}
+
+/// Plain (untunnelled) packets arriving on `ingress` may match PDRs of these
+/// source interfaces.
+fn source_matches(si: Interface, ingress: Interface) -> bool {
+    match ingress {
+        Interface::Access => si == Interface::Access,
+        _ => matches!(
+            si,
+            Interface::Core | Interface::SgiLan | Interface::VnInternal
+        ),
+    }
+}
+
+fn ue_matches(pdr: &CompiledPdr, k: &FlowKey) -> bool {
+    let Some(ue) = &pdr.ue_ip else { return true };
+    let addr = if ue.is_destination { k.dst } else { k.src };
+    match addr {
+        IpAddr::V4(a) => ue.ipv4 == Some(a),
+        IpAddr::V6(a) => ue
+            .ipv6
+            .is_some_and(|p| v6_in_prefix(a, p, ue.ipv6_prefix_len)),
+    }
+}
+
+/// The fields SDF filters look at, from an IP packet.
+pub(crate) fn flow_key(ip: &[u8]) -> Option<FlowKey> {
+    match ip.first()? >> 4 {
+        4 => {
+            let p = Ipv4Packet::new_checked(ip).ok()?;
+            let proto = p.next_header();
+            let first = p.frag_offset() == 0;
+            let (sp, dp, spi) = l4(proto, p.payload(), first);
+            Some(FlowKey {
+                src: IpAddr::V4(p.src_addr()),
+                dst: IpAddr::V4(p.dst_addr()),
+                protocol: proto.into(),
+                src_port: sp,
+                dst_port: dp,
+                tos: (p.dscp() << 2) | p.ecn(),
+                flow_label: 0,
+                spi,
+            })
+        }
+        6 => {
+            let p = Ipv6Packet::new_checked(ip).ok()?;
+            let ul = upper_layer_info(ip).ok()?;
+            let payload = ip.get(ul.offset..p.total_len()).unwrap_or(&[]);
+            let (sp, dp, spi) = l4(ul.protocol, payload, !ul.is_non_first_fragment());
+            Some(FlowKey {
+                src: IpAddr::V6(p.src_addr()),
+                dst: IpAddr::V6(p.dst_addr()),
+                protocol: ul.protocol.into(),
+                src_port: sp,
+                dst_port: dp,
+                tos: p.traffic_class(),
+                flow_label: p.flow_label(),
+                spi,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn l4(
+    proto: IpProtocol,
+    payload: &[u8],
+    first_fragment: bool,
+) -> (Option<u16>, Option<u16>, Option<u32>) {
+    if !first_fragment || payload.len() < 4 {
+        return (None, None, None);
+    }
+    let a = u16::from_be_bytes([payload[0], payload[1]]);
+    let b = u16::from_be_bytes([payload[2], payload[3]]);
+    match u8::from(proto) {
+        6 | 17 | 132 | 136 => (Some(a), Some(b), None),
+        50 => (
+            None,
+            None,
+            Some(u32::from_be_bytes([
+                payload[0], payload[1], payload[2], payload[3],
+            ])),
+        ),
+        _ => (None, None, None),
+    }
+}
