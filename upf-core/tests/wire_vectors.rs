@@ -29,7 +29,7 @@ macro_rules! vector {
 
 fn decode_hex(text: &str) -> Vec<u8> {
     let text = text.trim();
-    assert!(text.len() % 2 == 0, "odd hex length");
+    assert_eq!(text.len() & 1, 0, "odd hex length");
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit"))
@@ -152,12 +152,12 @@ fn with_eth(e: EthernetRepr, payload: &[u8]) -> Vec<u8> {
 
 /// Parses Ethernet/IPv4/UDP and checks the outer stack of a GTP-U vector;
 /// returns the UDP payload and the reprs.
-fn outer_v4<'a>(
-    frame: &'a [u8],
+fn outer_v4(
+    frame: &[u8],
     ident: u16,
     src: Ipv4Addr,
     dst: Ipv4Addr,
-) -> (&'a [u8], EthernetRepr, L3, UdpRepr) {
+) -> (&[u8], EthernetRepr, L3, UdpRepr) {
     let f = EthernetFrame::new_checked(frame).unwrap();
     let e = EthernetRepr::parse(&f).unwrap();
     assert_eq!(e, eth(MAC_A, MAC_B, EtherType::Ipv4));
@@ -175,11 +175,7 @@ fn outer_v4<'a>(
     (udp.payload(), e, L3::V4(r), u)
 }
 
-fn outer_v6<'a>(
-    frame: &'a [u8],
-    src: Ipv6Addr,
-    dst: Ipv6Addr,
-) -> (&'a [u8], EthernetRepr, L3, UdpRepr) {
+fn outer_v6(frame: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> (&[u8], EthernetRepr, L3, UdpRepr) {
     let f = EthernetFrame::new_checked(frame).unwrap();
     let e = EthernetRepr::parse(&f).unwrap();
     assert_eq!(e, eth(MAC_A, MAC_B, EtherType::Ipv6));
