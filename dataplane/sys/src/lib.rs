@@ -10,6 +10,11 @@
 //! - Constants that DPDK defines through function-like macros (`RTE_BIT64`)
 //!   are in [`consts`], checked against the C values by a test.
 //!
+//! Versions: the build script refuses any DPDK but 22.11.x (found with
+//! pkg-config, `PKG_CONFIG_PATH` as usual). `UPF_DPDK_ALLOW_VERSION=1`
+//! builds against another release anyway, at your own risk (the layout
+//! assertions still apply; the `version_is_supported` test will fail).
+//!
 //! Linking: the DPDK shared libraries from `pkg-config --libs libdpdk`.
 //! Poll-mode drivers are shared objects that EAL loads at init from its
 //! driver directory ([`PMD_DIR`]).
