@@ -61,8 +61,8 @@ macro_rules! counter_list {
             }
 
             /// One line describing this value.
-            pub const fn help(self) -> &'static str {
-                match self { $($name::$variant => concat!($($doc),+),)+ }
+            pub fn help(self) -> &'static str {
+                match self { $($name::$variant => concat!($($doc),+),)+ }.trim_start()
             }
 
             /// The value with this metric label.
