@@ -9,26 +9,50 @@
 //!   ([`RxQueue`]/[`TxQueue`]) that workers own.
 //! - [`lcore`]: running closures on EAL worker lcores or pinned threads.
 //! - [`pcap`]: a small pcap reader/writer (no DPDK) for tests and tools.
+//! - [`ring`]: multi-producer, single-consumer rings of mbufs.
 //!
-//! Unsafe code lives only in `eal`, `mempool`, `mbuf`, `port` and `lcore`
-//! (which launches closures on EAL lcores); every `unsafe` block states why it
-//! is sound. The fast path (`Port::rx_burst`, `Port::tx_burst`, `Mbuf`
+//! The packet path on top of them:
+//! - [`config`]: [`DataplaneConfig`]: ports, roles (N3/N6/N9, on VLANs),
+//!   workers, routing.
+//! - [`dataplane`]: [`Dataplane`] (ports, pinned polling workers, control
+//!   thread) and [`RuleSink`] (rule publication to the workers).
+//! - [`worker`]: the polling loop running [`upf_core::path::process`].
+//! - [`control`]: ARP/NDP answers and next-hop resolution.
+//! - [`neighbor`], [`steer`], [`l2`]: neighbour tables, software steering,
+//!   Ethernet/VLAN headers.
+//!
+//! Unsafe code lives only in `eal`, `mempool`, `mbuf`, `ring`, `port` and
+//! `lcore` (which launches closures on EAL lcores); every `unsafe` block
+//! states why it is sound; the other modules forbid it. The fast path (`Port::rx_burst`, `Port::tx_burst`, `Mbuf`
 //! accessors) allocates nothing and takes no locks.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod config;
+pub mod control;
+pub mod dataplane;
 pub mod eal;
 mod error;
+pub mod l2;
 pub mod lcore;
 pub mod mbuf;
 pub mod mempool;
+pub mod neighbor;
 pub mod pcap;
 pub mod port;
+pub mod ring;
+pub mod steer;
+pub mod worker;
 
+pub use config::{
+    Attachment, ControlFrame, DataplaneConfig, PortSpec, Role, StaticNeighbor, Steering, WorkerCore,
+};
+pub use control::ControlStats;
+pub use dataplane::{Dataplane, DataplaneStats, RuleError, RuleSink, WorkerStats};
 pub use dpdk_sys as sys;
 pub use eal::{Eal, EalConfig};
 pub use error::{Error, Result};
 pub use lcore::StopFlag;
-pub use mbuf::{Burst, Mbuf, MbufMeta, BURST_SIZE};
+pub use mbuf::{Burst, Mbuf, MbufMeta, PacketMeta, BURST_SIZE};
 pub use mempool::Mempool;
 pub use port::{Link, Port, PortCaps, PortConfig, PortDevice, PortStats, RxQueue, TxQueue};

@@ -302,6 +302,28 @@ impl Mbuf {
         };
     }
 
+    /// Hints the CPU to fetch the first cache line of the packet data
+    /// (`rte_prefetch0`), so that it is in cache when the packet's turn
+    /// comes. Reads nothing itself; a no-op off x86-64.
+    #[inline(always)]
+    pub fn prefetch_data(&self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let m = self.raw();
+            let p = m
+                .buf_addr
+                .cast::<u8>()
+                .wrapping_add(usize::from(m.data_off));
+            // SAFETY: a prefetch is a hint that never faults or reads into
+            // the program; the address is that of our own packet data.
+            unsafe {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                    p.cast::<i8>(),
+                )
+            };
+        }
+    }
+
     /// Reference count (1 for every mbuf this crate hands out).
     #[inline]
     pub fn refcnt(&self) -> u16 {
@@ -347,6 +369,31 @@ impl Mbuf {
 /// compile time by [`Mempool::with_meta`] (at most [`MAX_META_SIZE`] bytes,
 /// alignment at most 8).
 pub unsafe trait MbufMeta: Copy + 'static {}
+
+/// The dataplane's per-packet metadata: where a packet handed to another
+/// thread goes, and why it went to the control thread.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PacketMeta {
+    /// Local SEID (control events for buffering).
+    pub seid: u64,
+    /// FAR id (control events for buffering).
+    pub far_id: u32,
+    /// Ethdev port id to send on (TX hand-off between threads).
+    pub egress_port: u16,
+    /// PDR id (control events for buffering).
+    pub pdr_id: u16,
+    /// Control event kind (see `control::EventKind`), 0 for none.
+    pub event: u8,
+    /// NOCP flag of a buffering FAR.
+    pub notify: u8,
+    /// Spare.
+    pub spare: [u8; 6],
+}
+
+// SAFETY: plain integers and a byte array, repr(C), no invariants: every
+// byte pattern is a valid PacketMeta.
+unsafe impl MbufMeta for PacketMeta {}
 
 /// Largest private area [`MbufMeta`] may ask for.
 pub const MAX_META_SIZE: usize = 64;

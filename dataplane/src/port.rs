@@ -65,6 +65,13 @@ pub struct PortConfig {
     /// Spread RX over queues by RSS on IP addresses and UDP ports, where
     /// the device can.
     pub rss: bool,
+    /// Also hash on the GTP-U TEID (`RTE_ETH_RSS_GTPU`) where the device
+    /// can ([`PortCaps::rss_hf`] says whether it was enabled).
+    pub rss_gtpu: bool,
+    /// Ask for fewer queues than `rx_queues`/`tx_queues` when the device
+    /// offers fewer, instead of failing ([`Port::rx_queues`] and
+    /// [`Port::tx_queues`] say how many there are).
+    pub clamp_queues: bool,
 }
 
 impl PortConfig {
@@ -80,6 +87,8 @@ impl PortConfig {
             mtu: None,
             promiscuous: true,
             rss: true,
+            rss_gtpu: false,
+            clamp_queues: false,
         }
     }
 }
@@ -219,20 +228,20 @@ impl Port {
             _ => "vdev",
         };
         match configure(id, config, pool) {
-            Ok(caps) => Ok(Port {
+            Ok((caps, rxq, txq)) => Ok(Port {
                 inner: Arc::new(PortInner {
                     id,
                     name: config.name.clone(),
                     hotplugged: hotplugged.map(|n| (bus, n)),
                     caps,
-                    rx_queues: config.rx_queues,
-                    tx_queues: config.tx_queues,
+                    rx_queues: rxq,
+                    tx_queues: txq,
                     started: AtomicBool::new(true),
                     closed: AtomicBool::new(false),
                     _pool: pool.clone(),
                 }),
-                rx_taken: vec![false; usize::from(config.rx_queues)],
-                tx_taken: vec![false; usize::from(config.tx_queues)],
+                rx_taken: vec![false; usize::from(rxq)],
+                tx_taken: vec![false; usize::from(txq)],
             }),
             Err(e) => {
                 // Leave no half-configured device of ours behind. A device we
@@ -493,9 +502,9 @@ impl Drop for PortInner {
     }
 }
 
-/// Configures, sets up queues and starts port `id`. Called with the control
-/// lock held.
-fn configure(id: u16, config: &PortConfig, pool: &Mempool) -> Result<PortCaps> {
+/// Configures, sets up queues and starts port `id`; returns the caps and the
+/// RX and TX queue counts. Called with the control lock held.
+fn configure(id: u16, config: &PortConfig, pool: &Mempool) -> Result<(PortCaps, u16, u16)> {
     // SAFETY: all-zero is a valid rte_eth_dev_info; DPDK fills it.
     let mut info: dpdk_sys::rte_eth_dev_info = unsafe { std::mem::zeroed() };
     // SAFETY: valid port id and out-pointer.
@@ -529,6 +538,13 @@ fn configure(id: u16, config: &PortConfig, pool: &Mempool) -> Result<PortCaps> {
         tx_offload_capa: info.tx_offload_capa,
         ..PortCaps::default()
     };
+    let mut config = std::borrow::Cow::Borrowed(config);
+    if config.clamp_queues {
+        let c = config.to_mut();
+        c.rx_queues = c.rx_queues.min(info.max_rx_queues).max(1);
+        c.tx_queues = c.tx_queues.min(info.max_tx_queues).max(1);
+    }
+    let config = &*config;
     if config.rx_queues > info.max_rx_queues || config.tx_queues > info.max_tx_queues {
         return Err(Error::Invalid(format!(
             "port {}: {}/{} RX/TX queues requested, {} offers {}/{}",
@@ -544,7 +560,8 @@ fn configure(id: u16, config: &PortConfig, pool: &Mempool) -> Result<PortCaps> {
     // SAFETY: all-zero is the documented default rte_eth_conf.
     let mut conf: dpdk_sys::rte_eth_conf = unsafe { std::mem::zeroed() };
     if config.rss {
-        caps.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+        let gtpu = if config.rss_gtpu { RTE_ETH_RSS_GTPU } else { 0 };
+        caps.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | gtpu) & info.flow_type_rss_offloads;
         if caps.rss_hf != 0 {
             conf.rxmode.mq_mode = dpdk_sys::rte_eth_rx_mq_mode::RTE_ETH_MQ_RX_RSS;
             conf.rx_adv_conf.rss_conf.rss_hf = caps.rss_hf;
@@ -626,7 +643,7 @@ fn configure(id: u16, config: &PortConfig, pool: &Mempool) -> Result<PortCaps> {
     if unsafe { dpdk_sys::rte_eth_dev_get_mtu(id, &mut mtu) } == 0 {
         caps.mtu = mtu;
     }
-    Ok(caps)
+    Ok((caps, config.rx_queues, config.tx_queues))
 }
 
 fn stats(id: u16) -> Result<PortStats> {
@@ -651,8 +668,13 @@ fn stats(id: u16) -> Result<PortStats> {
 
 #[inline(always)]
 fn rx_burst(port: u16, queue: u16, burst: &mut Burst) -> usize {
+    rx_burst_max(port, queue, burst, usize::MAX)
+}
+
+#[inline(always)]
+fn rx_burst_max(port: u16, queue: u16, burst: &mut Burst, max: usize) -> usize {
     let len = burst.len();
-    let room = burst.capacity() - len;
+    let room = (burst.capacity() - len).min(max);
     if room == 0 {
         return 0;
     }
@@ -707,6 +729,12 @@ impl RxQueue {
     #[inline]
     pub fn rx_burst(&mut self, burst: &mut Burst) -> usize {
         rx_burst(self.port_id, self.queue_id, burst)
+    }
+    /// Receives at most `max` packets into the spare capacity of `burst`;
+    /// returns how many arrived.
+    #[inline]
+    pub fn rx_burst_max(&mut self, burst: &mut Burst, max: usize) -> usize {
+        rx_burst_max(self.port_id, self.queue_id, burst, max)
     }
     /// The port id.
     pub fn port_id(&self) -> u16 {

@@ -60,6 +60,12 @@ pub const RTE_PKTMBUF_HEADROOM: u32 = crate::RTE_PKTMBUF_HEADROOM;
 pub const RTE_MBUF_DEFAULT_BUF_SIZE: u32 = 2048 + RTE_PKTMBUF_HEADROOM;
 /// `LCORE_ID_ANY`: what `rte_lcore_id()` returns on a non-EAL thread.
 pub const LCORE_ID_ANY: u32 = u32::MAX;
+/// `RTE_ETH_RSS_GTPU`: RSS on the GTP-U TEID (devices that parse GTP-U).
+pub const RTE_ETH_RSS_GTPU: u64 = bit(23);
+/// `RING_F_SP_ENQ`: the ring's default enqueue is single-producer.
+pub const RING_F_SP_ENQ: u32 = 0x0001;
+/// `RING_F_SC_DEQ`: the ring's default dequeue is single-consumer.
+pub const RING_F_SC_DEQ: u32 = 0x0002;
 
 #[cfg(test)]
 mod test {

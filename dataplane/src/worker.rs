@@ -1,0 +1,500 @@
+//! The polling worker: one per core, busy-polling its queues.
+//!
+//! One loop iteration:
+//! 1. RX: a burst from each RX queue the worker owns. With software steering
+//!    (see [`crate::steer`]), packets that belong to another worker are
+//!    handed to it through its hand-off ring; the rest, and what other
+//!    workers handed over, run through the packet path.
+//! 2. Per packet: multi-segment packets are dropped (`multi_segment`); the
+//!    ingress role comes from the port and VLAN; [`upf_core::path::process`]
+//!    decides:
+//!    - `Forward`: route to an attachment (N3 for access; N6, or N9 for
+//!      tunnel packets when both exist, for core), next hop (the gateway
+//!      unless on-link), neighbour lookup (`no_neighbor` on a miss, and the
+//!      control thread is asked to resolve), Ethernet (+VLAN) prepended,
+//!      queued for TX on that port;
+//!    - `Reply`: Ethernet back to the peer, out of the ingress port;
+//!    - `Control`: to the control thread's ring (`control_queue_full`);
+//!    - `Drop`: collected and freed in bulk.
+//! 3. TX: per-port bursts go out on the worker's own TX queue, or to the
+//!    ring of the worker that owns the port's queue when the port has fewer
+//!    TX queues than workers; unsent packets are dropped (`tx_full`).
+//!    Frames from the control thread arrive in worker 0's TX ring.
+//! 4. Between bursts: at most 64 rule updates ([`Subscriber::drain`]) and
+//!    64 neighbour updates.
+//!
+//! No allocation, lock or panic on this path. Counters: the path's
+//! [`WorkerCounters`] belong to the worker's `PathState`, which the worker
+//! borrows mutably for every packet; it copies them into the shared
+//! [`WorkerShared::counters`] about every millisecond and when it stops, so
+//! other threads read them without locks (single writer, atomics).
+#![forbid(unsafe_code)]
+
+use core::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crossbeam_queue::ArrayQueue;
+use upf_core::counters::{Counter, DropReason, Stat, WorkerCounters};
+use upf_core::path::{process, ControlEvent, PathConfig, PathState, Verdict};
+use upf_core::publish::Subscriber;
+use upf_core::tables::Tables;
+
+use crate::config::{AttachmentInfo, Routes};
+use crate::control::encode_event;
+use crate::eal::tsc_cycles;
+use crate::l2::{push_ethernet, vlan_of};
+use crate::lcore::StopFlag;
+use crate::mbuf::{free_bulk, Burst, Mbuf, PacketMeta};
+use crate::neighbor::{NeighborKey, NeighborTable, NeighborUpdate};
+use crate::port::{RxQueue, TxQueue};
+use crate::ring::{MbufRing, RingConsumer};
+use crate::steer::{owner, steer_key};
+
+/// Rule updates applied per loop iteration at most.
+pub const DRAIN_PER_POLL: usize = 64;
+/// How many packets ahead the data is prefetched.
+const PREFETCH_AHEAD: usize = 3;
+/// Neighbour updates applied per loop iteration at most.
+const NEIGHBOR_UPDATES_PER_POLL: usize = 64;
+
+/// What a worker shares with other threads: written by the worker only,
+/// read by anyone without locks.
+#[derive(Debug, Default)]
+pub struct WorkerShared {
+    /// The packet path's counters (a copy at most about 1 ms old while
+    /// running, exact after the worker stopped).
+    pub counters: WorkerCounters,
+    /// TSC cycles spent in iterations that found work.
+    pub busy_cycles: Counter,
+    /// TSC cycles spent in iterations that found none.
+    pub idle_cycles: Counter,
+    /// Packets handed to other workers (software steering).
+    pub handed_off: Counter,
+    /// Packets received from other workers.
+    pub handed_in: Counter,
+    /// Packets processed here although another worker owns them (its
+    /// hand-off ring was full).
+    pub handoff_full: Counter,
+    /// Rule updates applied.
+    pub updates_applied: Counter,
+    /// Longest time in one `drain` call, in TSC cycles.
+    pub max_drain_cycles: AtomicU64,
+    /// Cycles spent in `drain` calls that applied something.
+    pub drain_cycles: Counter,
+    /// Resolution requests sent to the control thread.
+    pub resolve_requests: Counter,
+    /// The worker has entered its loop.
+    pub running: AtomicBool,
+    /// The worker has left its loop.
+    pub stopped: AtomicBool,
+}
+
+/// Where a port's TX bursts go from this worker.
+#[derive(Debug)]
+pub(crate) enum TxOut {
+    /// The worker's own TX queue on the port.
+    Queue(TxQueue),
+    /// The TX ring of the worker that owns a queue of the port.
+    Handoff(MbufRing),
+}
+
+#[derive(Debug)]
+pub(crate) struct TxSlot {
+    pub out: TxOut,
+    pub port_id: u16,
+    pub burst: Burst,
+}
+
+/// Ingress: which attachment a frame on a port belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct PortIngress {
+    /// The attachment of untagged frames.
+    pub untagged: Option<u8>,
+    /// (VLAN id, attachment) of tagged ones.
+    pub vlans: Vec<(u16, u8)>,
+}
+
+impl PortIngress {
+    #[inline]
+    fn attachment(&self, frame: &[u8]) -> Option<u8> {
+        if self.vlans.is_empty() {
+            return self.untagged;
+        }
+        match vlan_of(frame) {
+            None => self.untagged,
+            Some(v) => self.vlans.iter().find(|(id, _)| *id == v).map(|&(_, a)| a),
+        }
+    }
+}
+
+/// Everything one worker owns.
+pub(crate) struct Worker {
+    pub index: usize,
+    pub workers: usize,
+    pub steer: bool,
+    pub burst_size: usize,
+    pub idle_yield: bool,
+    pub path: PathConfig,
+    pub tables: Tables,
+    pub state: PathState,
+    pub sub: Subscriber,
+    /// (queue, port index) pairs this worker polls.
+    pub rxqs: Vec<(RxQueue, usize)>,
+    /// Per port index.
+    pub tx: Vec<TxSlot>,
+    pub ingress: Vec<PortIngress>,
+    /// Port index by ethdev port id.
+    pub port_index: Vec<u8>,
+    pub atts: Vec<AttachmentInfo>,
+    pub routes: Routes,
+    /// Packets other workers hand to this one to process.
+    pub inbox: RingConsumer,
+    /// Frames other threads hand to this one to send.
+    pub tx_inbox: RingConsumer,
+    /// Every worker's hand-off ring (by worker index).
+    pub peers: Vec<MbufRing>,
+    pub control: MbufRing,
+    pub neighbors: NeighborTable,
+    pub neighbor_updates: Arc<ArrayQueue<NeighborUpdate>>,
+    pub resolve: Arc<ArrayQueue<NeighborKey>>,
+    pub shared: Arc<WorkerShared>,
+    pub stop: StopFlag,
+    /// ns = cycles * mult >> 32.
+    pub ns_mult: u64,
+    pub tsc0: u64,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-iteration scratch: not part of `Worker` so that the per-packet code
+/// can borrow both.
+struct Scratch {
+    rx: Burst,
+    drops: Burst,
+    /// Per destination worker.
+    handoff: Vec<Burst>,
+}
+
+impl Worker {
+    /// The polling loop; returns when the stop flag is raised.
+    pub fn run(mut self) {
+        // Updates published before the start are all applied before the
+        // first packet (startup, so no stall matters).
+        while self.sub.drain(&mut self.tables, 1024) > 0 {}
+        self.shared.running.store(true, Ordering::Release);
+        let mut s = Scratch {
+            rx: Burst::new(),
+            drops: Burst::new(),
+            handoff: (0..self.workers).map(|_| Burst::new()).collect(),
+        };
+        let mirror_every = (1u64 << 32) / self.ns_mult.max(1) * 1_000_000; // ~1 ms
+        let mut last_mirror = tsc_cycles();
+        while !self.stop.is_stopped() {
+            let t0 = tsc_cycles();
+            let now = self.now_ns(t0);
+            let mut work = 0;
+            for q in 0..self.rxqs.len() {
+                let port_idx = self.rxqs[q].1;
+                let n = self.rxqs[q].0.rx_burst_max(&mut s.rx, self.burst_size);
+                if n > 0 {
+                    work += n;
+                    self.process_burst(&mut s, Some(port_idx), now);
+                }
+            }
+            let n = self.inbox.dequeue_burst(&mut s.rx);
+            if n > 0 {
+                work += n;
+                self.shared.handed_in.add(n as u64);
+                self.process_burst(&mut s, None, now);
+            }
+            let n = self.tx_inbox.dequeue_burst(&mut s.rx);
+            if n > 0 {
+                work += n;
+                for m in s.rx.drain(..) {
+                    let port = m.meta::<PacketMeta>().map_or(u16::MAX, |x| x.egress_port);
+                    match self.port_index.get(usize::from(port)) {
+                        Some(&p) if usize::from(p) < self.tx.len() => {
+                            self.tx_push(usize::from(p), m, &mut s.drops)
+                        }
+                        _ => {
+                            self.state.counters.drop(DropReason::NoRoute);
+                            push_drop(&mut s.drops, m);
+                        }
+                    }
+                }
+            }
+            if work > 0 {
+                for p in 0..self.tx.len() {
+                    self.flush_tx(p, &mut s.drops);
+                }
+            }
+            free_bulk(&mut s.drops);
+
+            // Between bursts: rules, then neighbours.
+            let d0 = tsc_cycles();
+            let applied = self.sub.drain(&mut self.tables, DRAIN_PER_POLL);
+            if applied > 0 {
+                let d = tsc_cycles().wrapping_sub(d0);
+                self.shared.updates_applied.add(applied as u64);
+                self.shared.drain_cycles.add(d);
+                if d > self.shared.max_drain_cycles.load(Ordering::Relaxed) {
+                    self.shared.max_drain_cycles.store(d, Ordering::Relaxed);
+                }
+            }
+            for _ in 0..NEIGHBOR_UPDATES_PER_POLL {
+                match self.neighbor_updates.pop() {
+                    Some(u) => self.neighbors.apply(u),
+                    None => break,
+                }
+            }
+
+            let t1 = tsc_cycles();
+            let dt = t1.wrapping_sub(t0);
+            if work > 0 || applied > 0 {
+                self.shared.busy_cycles.add(dt);
+            } else {
+                self.shared.idle_cycles.add(dt);
+                if self.idle_yield {
+                    std::thread::yield_now();
+                }
+            }
+            if t1.wrapping_sub(last_mirror) > mirror_every {
+                last_mirror = t1;
+                self.mirror_counters();
+            }
+        }
+        // Leaving: flush what is queued, free what others still hand over,
+        // and stop holding rule publication back.
+        for p in 0..self.tx.len() {
+            self.flush_tx(p, &mut s.drops);
+        }
+        free_bulk(&mut s.drops);
+        self.sub.set_active(false);
+        self.mirror_counters();
+        self.shared.stopped.store(true, Ordering::Release);
+    }
+
+    #[inline]
+    fn now_ns(&self, tsc: u64) -> u64 {
+        ((u128::from(tsc.wrapping_sub(self.tsc0)) * u128::from(self.ns_mult)) >> 32) as u64
+    }
+
+    /// Copies the path's counters to the shared ones (only this thread
+    /// writes either).
+    fn mirror_counters(&self) {
+        let (local, shared) = (&self.state.counters, &self.shared.counters);
+        for &r in DropReason::ALL {
+            let d = local.drops(r).wrapping_sub(shared.drops(r));
+            if d != 0 {
+                shared.drops_n(r, d);
+            }
+        }
+        for &st in Stat::ALL {
+            let d = local.stats(st).wrapping_sub(shared.stats(st));
+            if d != 0 {
+                shared.stat_n(st, d);
+            }
+        }
+    }
+
+    /// Processes `s.rx` (received on port `rx_port`, or handed over by
+    /// another worker when `None`).
+    #[inline]
+    fn process_burst(&mut self, s: &mut Scratch, rx_port: Option<usize>, now: u64) {
+        let steer = self.steer && rx_port.is_some();
+        for m in s.rx.iter().take(PREFETCH_AHEAD) {
+            m.prefetch_data();
+        }
+        let mut it = std::mem::take(&mut s.rx).into_iter();
+        while let Some(m) = it.next() {
+            // Fetch the data of a packet a few places ahead while this one
+            // is processed.
+            if let Some(ahead) = it.as_slice().get(PREFETCH_AHEAD - 1) {
+                ahead.prefetch_data();
+            }
+            if steer {
+                if let Some(key) = steer_key(m.data()) {
+                    let o = owner(key, self.workers);
+                    if o != self.index {
+                        s.handoff[o].push(m);
+                        continue;
+                    }
+                }
+            }
+            let port_idx = match rx_port {
+                Some(p) => p,
+                None => match self.port_index.get(usize::from(m.port())) {
+                    Some(&p) if usize::from(p) < self.ingress.len() => usize::from(p),
+                    _ => {
+                        self.state.counters.stat(Stat::Rx);
+                        self.state.counters.drop(DropReason::NoRoute);
+                        push_drop(&mut s.drops, m);
+                        continue;
+                    }
+                },
+            };
+            self.handle(m, port_idx, now, &mut s.drops);
+        }
+        if steer {
+            for o in 0..self.workers {
+                if s.handoff[o].is_empty() {
+                    continue;
+                }
+                let sent = self.peers[o].enqueue_burst(&mut s.handoff[o]);
+                self.shared.handed_off.add(sent as u64);
+                if !s.handoff[o].is_empty() {
+                    self.shared.handoff_full.add(s.handoff[o].len() as u64);
+                    let mut rest = std::mem::take(&mut s.handoff[o]);
+                    let p = rx_port.unwrap_or(0);
+                    for m in rest.drain(..) {
+                        self.handle(m, p, now, &mut s.drops);
+                    }
+                    s.handoff[o] = rest;
+                }
+            }
+        }
+    }
+
+    /// One packet through the path and to its verdict.
+    #[inline]
+    fn handle(&mut self, mut m: Mbuf, port_idx: usize, now: u64, drops: &mut Burst) {
+        if !m.is_contiguous() {
+            self.state.counters.stat(Stat::Rx);
+            self.state.counters.drop(DropReason::MultiSegment);
+            push_drop(drops, m);
+            return;
+        }
+        let Some(att_idx) = self.ingress[port_idx].attachment(m.data()) else {
+            // A VLAN the UPF is not on.
+            self.state.counters.stat(Stat::Rx);
+            self.state.counters.drop(DropReason::NotLocal);
+            push_drop(drops, m);
+            return;
+        };
+        let iface = self.atts[usize::from(att_idx)].role.interface();
+        match process(
+            &self.path,
+            &self.tables,
+            &mut self.state,
+            iface,
+            &mut m,
+            now,
+        ) {
+            Verdict::Forward { egress, next_hop } => self.forward(m, egress, next_hop, now, drops),
+            Verdict::Reply { peer_mac } => {
+                let att = &self.atts[usize::from(att_idx)];
+                if push_ethernet(&mut m, peer_mac.0, att.mac, att.vlan) {
+                    self.tx_push(port_idx, m, drops);
+                } else {
+                    self.state.counters.drop(DropReason::NoHeadroom);
+                    push_drop(drops, m);
+                }
+            }
+            Verdict::Control(ev) => self.to_control(m, ev),
+            Verdict::Drop(_) => push_drop(drops, m),
+        }
+    }
+
+    #[inline]
+    fn forward(
+        &mut self,
+        mut m: Mbuf,
+        egress: upf_core::rules::Interface,
+        next_hop: IpAddr,
+        now: u64,
+        drops: &mut Burst,
+    ) {
+        let Some(ai) = self.routes.select(egress, m.data()) else {
+            self.state.counters.drop(DropReason::NoRoute);
+            push_drop(drops, m);
+            return;
+        };
+        let att = &self.atts[usize::from(ai)];
+        let key = NeighborKey {
+            attachment: ai,
+            addr: att.next_hop(next_hop),
+        };
+        let (src, vlan, port_idx) = (att.mac, att.vlan, att.port_idx);
+        let Some(dst) = self.neighbors.lookup(key) else {
+            self.state.counters.drop(DropReason::NoNeighbor);
+            if self.neighbors.miss(key, now) && self.resolve.push(key).is_ok() {
+                self.shared.resolve_requests.inc();
+            }
+            push_drop(drops, m);
+            return;
+        };
+        if !push_ethernet(&mut m, dst, src, vlan) {
+            self.state.counters.drop(DropReason::NoHeadroom);
+            push_drop(drops, m);
+            return;
+        }
+        self.tx_push(port_idx, m, drops);
+    }
+
+    fn to_control(&mut self, mut m: Mbuf, ev: ControlEvent) {
+        if let Some(meta) = m.meta_mut::<PacketMeta>() {
+            encode_event(meta, ev);
+        }
+        if let Err(m) = self.control.enqueue(m) {
+            self.state.counters.drop(DropReason::ControlQueueFull);
+            drop(m);
+        }
+    }
+
+    #[inline]
+    fn tx_push(&mut self, port_idx: usize, mut m: Mbuf, drops: &mut Burst) {
+        let slot = &mut self.tx[port_idx];
+        if let TxOut::Handoff(_) = slot.out {
+            if let Some(meta) = m.meta_mut::<PacketMeta>() {
+                meta.egress_port = slot.port_id;
+            }
+        }
+        slot.burst.push(m);
+        if slot.burst.is_full() {
+            self.flush_tx(port_idx, drops);
+        }
+    }
+
+    #[inline]
+    fn flush_tx(&mut self, port_idx: usize, drops: &mut Burst) {
+        let slot = &mut self.tx[port_idx];
+        if slot.burst.is_empty() {
+            return;
+        }
+        let counters = &self.state.counters;
+        match &mut slot.out {
+            TxOut::Queue(q) => {
+                let mut sent = q.tx_burst(&mut slot.burst);
+                if !slot.burst.is_empty() {
+                    sent += q.tx_burst(&mut slot.burst);
+                }
+                counters.stat_n(Stat::Tx, sent as u64);
+            }
+            TxOut::Handoff(ring) => {
+                ring.enqueue_burst(&mut slot.burst);
+            }
+        }
+        if !slot.burst.is_empty() {
+            counters.drops_n(DropReason::TxFull, slot.burst.len() as u64);
+            for m in slot.burst.drain(..) {
+                push_drop(drops, m);
+            }
+        }
+    }
+}
+
+/// Queues a packet for the bulk free, freeing the batch when it is full.
+#[inline]
+fn push_drop(drops: &mut Burst, m: Mbuf) {
+    if drops.is_full() {
+        free_bulk(drops);
+    }
+    drops.push(m);
+}
