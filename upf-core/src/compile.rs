@@ -9,6 +9,7 @@
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
+use crate::qos::{Meter, MeterConfig};
 use crate::rules::RuleError;
 use crate::rules::{
     ApplyAction, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
@@ -101,6 +102,11 @@ pub struct CompiledFar {
     pub duplicate: bool,
 }
 
+/// Burst a QER meter tolerates, in milliseconds of its rate.
+pub const METER_BURST_MS: u64 = 20;
+/// Smallest meter burst, bytes: two full-size packets always fit.
+pub const METER_MIN_BURST: u64 = 3000;
+
 /// A compiled QER.
 #[derive(Debug, Clone)]
 pub struct CompiledQer {
@@ -120,6 +126,11 @@ pub struct CompiledQer {
     pub rqi: bool,
     /// PPI for downlink.
     pub ppi: Option<u8>,
+    /// Uplink meter (MBR as peak rate, GBR as committed rate), shared across
+    /// workers and carried over to new rule versions while the rates stay.
+    pub ul_meter: Option<Arc<Meter>>,
+    /// Downlink meter.
+    pub dl_meter: Option<Arc<Meter>>,
 }
 
 /// A compiled URR.
@@ -221,15 +232,30 @@ pub fn compile(
     let qers: Box<[CompiledQer]> = session
         .qers
         .iter()
-        .map(|q| CompiledQer {
-            id: q.id,
-            ul_closed: q.gate_ul == GateStatus::Closed,
-            dl_closed: q.gate_dl == GateStatus::Closed,
-            mbr: q.mbr,
-            gbr: q.gbr,
-            qfi: q.qfi,
-            rqi: q.rqi,
-            ppi: q.ppi,
+        .map(|q| {
+            let prev = previous.and_then(|p| p.qers.iter().find(|c| c.id == q.id));
+            let mbr = q.mbr.unwrap_or_default();
+            let gbr = q.gbr.unwrap_or_default();
+            CompiledQer {
+                id: q.id,
+                ul_closed: q.gate_ul == GateStatus::Closed,
+                dl_closed: q.gate_dl == GateStatus::Closed,
+                mbr: q.mbr,
+                gbr: q.gbr,
+                qfi: q.qfi,
+                rqi: q.rqi,
+                ppi: q.ppi,
+                ul_meter: meter(
+                    mbr.ul_kbps,
+                    gbr.ul_kbps,
+                    prev.and_then(|p| p.ul_meter.as_ref()),
+                ),
+                dl_meter: meter(
+                    mbr.dl_kbps,
+                    gbr.dl_kbps,
+                    prev.and_then(|p| p.dl_meter.as_ref()),
+                ),
+            }
         })
         .collect();
 
@@ -337,6 +363,24 @@ pub fn compile(
         ue_v4: ue_v4.into_boxed_slice(),
         ue_v6: ue_v6.into_boxed_slice(),
     })
+}
+
+/// A meter for the rates, reusing `previous` when its rates are the same
+/// (so a modification does not refill the buckets). No MBR: no meter.
+fn meter(mbr_kbps: u64, gbr_kbps: u64, previous: Option<&Arc<Meter>>) -> Option<Arc<Meter>> {
+    if mbr_kbps == 0 {
+        return None;
+    }
+    let cfg = MeterConfig::from_rates(
+        mbr_kbps.saturating_mul(1000),
+        gbr_kbps.saturating_mul(1000),
+        METER_BURST_MS,
+        METER_MIN_BURST,
+    );
+    match previous {
+        Some(m) if m.config() == cfg => Some(m.clone()),
+        _ => Some(Arc::new(Meter::new(cfg, 0))),
+    }
 }
 
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {

@@ -11,6 +11,7 @@ pub mod compile;
 pub mod counters;
 pub mod path;
 pub mod publish;
+pub mod qos;
 pub mod rules;
 pub mod sdf;
 pub mod tables;

@@ -480,3 +480,45 @@ fn n9_relay_reencapsulates_with_uplink_container() {
         "inner payload intact"
     );
 }
+
+#[test]
+fn mbr_meter_drops_red_and_counts_only_passed() {
+    let cfg = config();
+    let mut s = session();
+    // Downlink MBR 80 kbit/s = 10 kB/s; the burst is the 3000-byte floor.
+    s.update_qer(Qer {
+        mbr: Some(BitRate {
+            ul_kbps: 0,
+            dl_kbps: 80,
+        }),
+        ..Qer::open(2)
+    })
+    .unwrap();
+    let rules = Arc::new(compile(&s, None).unwrap());
+    let tables = install(&rules);
+    let mut st = PathState::new(&cfg);
+    let mut frame = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0xb, 0x08, 0x00];
+    frame.extend(udp_v4(Ipv4Addr::new(203, 0, 113, 5), UE, 53, 4000, 972)); // 1000-byte IP packets
+    let mut passed = 0;
+    for k in 0..=20u64 {
+        // A packet every 5 ms for 100 ms: 200 kB/s offered, 10 kB/s allowed.
+        let mut b = VecBuf::new(&frame);
+        match process(
+            &cfg,
+            &tables,
+            &mut st,
+            Interface::Core,
+            &mut b,
+            k * 5_000_000,
+        ) {
+            Verdict::Forward { .. } => passed += 1,
+            Verdict::Drop(DropReason::MeterRed) => {}
+            v => panic!("{v:?}"),
+        }
+    }
+    // 3000 bytes of burst plus 100 ms at 10 kB/s: four packets.
+    assert_eq!(passed, 4);
+    assert_eq!(st.counters.drops(DropReason::MeterRed), 17);
+    let u = rules.urr_counters(10).unwrap().snapshot();
+    assert_eq!((u.dl_packets, u.dl_bytes), (4, 4000));
+}
