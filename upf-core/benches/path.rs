@@ -26,7 +26,8 @@ fn ue(i: u32) -> Ipv4Addr {
 /// SDF), downlink PDR (UE address), two FARs, a flow QER with QFI, a URR.
 fn session(i: u32) -> Session {
     let mut s = Session::new(u64::from(i));
-    s.create_far(Far::forward(1, ForwardingParameters::to(Interface::Core))).unwrap();
+    s.create_far(Far::forward(1, ForwardingParameters::to(Interface::Core)))
+        .unwrap();
     let mut dl = ForwardingParameters::to(Interface::Access);
     dl.outer_header_creation = Some(OuterHeaderCreation {
         kind: OuterHeaderCreationKind::GtpuUdpIpv4,
@@ -36,11 +37,24 @@ fn session(i: u32) -> Session {
         port: None,
     });
     s.create_far(Far::forward(2, dl)).unwrap();
-    s.create_qer(Qer { qfi: Some(9), ..Qer::open(1) }).unwrap();
+    s.create_qer(Qer {
+        qfi: Some(9),
+        ..Qer::open(1)
+    })
+    .unwrap();
     s.create_urr(Urr::volume(1)).unwrap();
     let mut ul = Pdi::new(Interface::Access);
-    ul.local_fteid = Some(FTeid { teid: i + 1, ipv4: Some(N3), ipv6: None });
-    ul.ue_ip = Some(UeIpAddress { ipv4: Some(ue(i)), ipv6: None, ipv6_prefix_len: 64, is_destination: false });
+    ul.local_fteid = Some(FTeid {
+        teid: i + 1,
+        ipv4: Some(N3),
+        ipv6: None,
+    });
+    ul.ue_ip = Some(UeIpAddress {
+        ipv4: Some(ue(i)),
+        ipv6: None,
+        ipv6_prefix_len: 64,
+        is_destination: false,
+    });
     ul.sdf_filters = vec![SdfFilter::flow("permit out ip from any to assigned").unwrap()];
     s.create_pdr(Pdr {
         id: 1,
@@ -53,7 +67,12 @@ fn session(i: u32) -> Session {
     })
     .unwrap();
     let mut dlp = Pdi::new(Interface::Core);
-    dlp.ue_ip = Some(UeIpAddress { ipv4: Some(ue(i)), ipv6: None, ipv6_prefix_len: 64, is_destination: true });
+    dlp.ue_ip = Some(UeIpAddress {
+        ipv4: Some(ue(i)),
+        ipv6: None,
+        ipv6_prefix_len: 64,
+        is_destination: true,
+    });
     s.create_pdr(Pdr {
         id: 2,
         precedence: 255,
@@ -69,12 +88,34 @@ fn session(i: u32) -> Session {
 
 fn ipv4_udp(src: Ipv4Addr, dst: Ipv4Addr, payload: usize) -> Vec<u8> {
     let total = 28 + payload;
-    let mut p = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0, 0, 64, 17, 0, 0];
+    let mut p = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        0,
+        0,
+        64,
+        17,
+        0,
+        0,
+    ];
     p.extend_from_slice(&src.octets());
     p.extend_from_slice(&dst.octets());
     let c = upf_core::wire::checksum::checksum(&p);
     p[10..12].copy_from_slice(&c.to_be_bytes());
-    p.extend_from_slice(&[0x0f, 0xa0, 0, 53, ((8 + payload) >> 8) as u8, (8 + payload) as u8, 0, 0]);
+    p.extend_from_slice(&[
+        0x0f,
+        0xa0,
+        0,
+        53,
+        ((8 + payload) >> 8) as u8,
+        (8 + payload) as u8,
+        0,
+        0,
+    ]);
     p.extend(std::iter::repeat_n(0u8, payload));
     p
 }
@@ -96,10 +137,16 @@ fn gpdu(teid: u32, inner: &[u8]) -> Vec<u8> {
 }
 
 fn bench(c: &mut Criterion) {
-    let cfg = PathConfig { access_v4: Some(N3), core_v4: Some(Ipv4Addr::new(198, 51, 100, 1)), ..Default::default() };
+    let cfg = PathConfig {
+        access_v4: Some(N3),
+        core_v4: Some(Ipv4Addr::new(198, 51, 100, 1)),
+        ..Default::default()
+    };
     let mut tables = Tables::with_capacity(SESSIONS as usize);
     for i in 0..SESSIONS {
-        tables.apply(Update::Install(Arc::new(compile(&session(i), None).unwrap())));
+        tables.apply(Update::Install(Arc::new(
+            compile(&session(i), None).unwrap(),
+        )));
     }
     let mut st = PathState::new(&cfg);
     // 1024 frames spread over the sessions, 64-byte inner packets.
@@ -145,7 +192,11 @@ fn bench(c: &mut Criterion) {
         )
     });
     g.finish();
-    assert_eq!(st.counters.total_drops(), 0, "every benchmark packet is forwarded");
+    assert_eq!(
+        st.counters.total_drops(),
+        0,
+        "every benchmark packet is forwarded"
+    );
 }
 
 criterion_group!(benches, bench);

@@ -73,7 +73,10 @@ struct Bucket {
 impl Bucket {
     fn new(bps: u64, burst: u64) -> Self {
         let bytes_per_s = u128::from(bps) / 8;
-        let rate = ((bytes_per_s << (UNIT_SHIFT + RATE_SHIFT)) / 1_000_000_000)
+        // Rounded up: each refill truncates less than one unit, so the rate
+        // is never below the configured one.
+        let rate = (bytes_per_s << (UNIT_SHIFT + RATE_SHIFT))
+            .div_ceil(1_000_000_000)
             .min(u128::from(u64::MAX)) as u64;
         let size = (u128::from(burst) << UNIT_SHIFT).min(i64::MAX as u128) as i64;
         Bucket {
