@@ -20,8 +20,8 @@ pub fn encode_labels(name: &str) -> Vec<u8> {
 }
 
 /// Decodes length-prefixed labels into a dotted name, or `None` when the
-/// octets are not a well-formed label sequence of printable ASCII. A
-/// trailing root label (zero octet) is accepted.
+/// octets are not a non-empty, well-formed label sequence of printable
+/// ASCII. A trailing root label (zero octet) is accepted.
 pub fn decode_labels(bytes: &[u8]) -> Option<String> {
     let mut out = String::with_capacity(bytes.len());
     let mut rest = bytes;
@@ -31,7 +31,7 @@ pub fn decode_labels(bytes: &[u8]) -> Option<String> {
     while let Some((&n, tail)) = rest.split_first() {
         let n = usize::from(n);
         if n == 0 {
-            return tail.is_empty().then_some(out);
+            return (tail.is_empty() && !out.is_empty()).then_some(out);
         }
         if n > 63 || n > tail.len() {
             return None;
