@@ -522,3 +522,19 @@ fn mbr_meter_drops_red_and_counts_only_passed() {
     let u = rules.urr_counters(10).unwrap().snapshot();
     assert_eq!((u.dl_packets, u.dl_bytes), (4, 4000));
 }
+
+#[test]
+fn refused_reply_leaves_frame_unchanged() {
+    // Found by the path fuzz target: an Error Indication that does not fit
+    // (no headroom, short frame) must drop the G-PDU untouched.
+    let cfg = config();
+    let tables = Tables::with_capacity(1);
+    let mut st = PathState::new(&cfg);
+    let frame = gpdu(0x1234_0000, &[]);
+    let mut b = VecBuf::with_headroom(&frame, 0);
+    assert_eq!(
+        process(&cfg, &tables, &mut st, Interface::Access, &mut b, 0),
+        Verdict::Drop(DropReason::NoHeadroom)
+    );
+    assert_eq!(b.data(), &frame[..]);
+}

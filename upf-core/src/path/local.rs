@@ -116,10 +116,16 @@ fn udp_reply<B: PacketBuf>(
 ) -> bool {
     let ip_len = if src.is_ipv4() { 20 } else { 40 };
     let total = ip_len + 8 + body_len;
+    // Decide before changing anything: a refused reply leaves the frame as it was.
+    let Some(have) = buf.len().checked_sub(l2_len) else {
+        return false;
+    };
+    if have < total && buf.headroom() + l2_len < total - have {
+        return false;
+    }
     if !buf.adj(l2_len) {
         return false;
     }
-    let have = buf.len();
     let sized = if have >= total {
         buf.truncate(total)
     } else {
