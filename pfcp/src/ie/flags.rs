@@ -13,11 +13,12 @@ pub struct Flag {
 }
 
 impl Flag {
-    /// The flag at spec bit `bit` (1..=8) of value octet `octet`.
+    /// The flag at spec bit `bit` (1..=8; taken modulo 8) of value octet
+    /// `octet`.
     pub const fn new(octet: u8, bit: u8) -> Self {
         Self {
             octet,
-            mask: 1 << (bit - 1),
+            mask: 1 << (bit.wrapping_sub(1) & 7),
         }
     }
 }
