@@ -262,12 +262,17 @@ pub fn compile(
     let urrs: Box<[CompiledUrr]> = session
         .urrs
         .iter()
-        .map(|u| CompiledUrr {
-            rule: u.clone(),
-            counters: previous
-                .and_then(|p| p.urr_counters(u.id))
-                .cloned()
-                .unwrap_or_default(),
+        .map(|u| {
+            let prev = previous.and_then(|p| p.urrs.iter().find(|c| c.rule.id == u.id));
+            let counters = prev.map(|p| p.counters.clone()).unwrap_or_default();
+            // A new or changed grant replaces what is left of the old one.
+            if prev.is_none_or(|p| p.rule.volume_quota != u.volume_quota) {
+                counters.set_volume_quota(u.volume_quota);
+            }
+            CompiledUrr {
+                rule: u.clone(),
+                counters,
+            }
         })
         .collect();
 

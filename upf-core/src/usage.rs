@@ -5,10 +5,16 @@
 //! (DESIGN invariant 4). Workers add with relaxed atomics; the control side
 //! reads (and resets, after a report) with `take`.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
-/// Volume and packet counts per direction, with first/last packet times.
-#[derive(Debug, Default)]
+use crate::rules::Volume;
+
+/// No quota.
+const UNLIMITED: i64 = i64::MAX;
+
+/// Volume and packet counts per direction, with first/last packet times,
+/// and the remaining volume quota that the fast path enforces.
+#[derive(Debug)]
 pub struct UsageCounters {
     ul_bytes: AtomicU64,
     dl_bytes: AtomicU64,
@@ -18,6 +24,32 @@ pub struct UsageCounters {
     first_ns: AtomicU64,
     /// Time of the last packet, ns.
     last_ns: AtomicU64,
+    /// Whether any quota applies (checked first, so unlimited URRs pay one load).
+    limited: AtomicBool,
+    /// Remaining volume quota in bytes: total, uplink, downlink.
+    quota: [AtomicI64; 3],
+    /// Set by the control side when a time quota ran out.
+    blocked: AtomicBool,
+}
+
+impl Default for UsageCounters {
+    fn default() -> Self {
+        UsageCounters {
+            ul_bytes: AtomicU64::new(0),
+            dl_bytes: AtomicU64::new(0),
+            ul_packets: AtomicU64::new(0),
+            dl_packets: AtomicU64::new(0),
+            first_ns: AtomicU64::new(0),
+            last_ns: AtomicU64::new(0),
+            limited: AtomicBool::new(false),
+            quota: [
+                AtomicI64::new(UNLIMITED),
+                AtomicI64::new(UNLIMITED),
+                AtomicI64::new(UNLIMITED),
+            ],
+            blocked: AtomicBool::new(false),
+        }
+    }
 }
 
 /// A snapshot of [`UsageCounters`].
@@ -60,6 +92,82 @@ impl Usage {
 }
 
 impl UsageCounters {
+    /// Grants a volume quota (TS 29.244 §5.2.2.2.1): what is left of each
+    /// given part, replacing any earlier grant; `None` removes the quota.
+    pub fn set_volume_quota(&self, quota: Option<Volume>) {
+        let q = quota.unwrap_or_default();
+        let part = |v: Option<u64>| v.map_or(UNLIMITED, |b| b.min(UNLIMITED as u64) as i64);
+        self.quota[0].store(part(q.total), Ordering::Relaxed);
+        self.quota[1].store(part(q.uplink), Ordering::Relaxed);
+        self.quota[2].store(part(q.downlink), Ordering::Relaxed);
+        self.refresh_limited();
+    }
+
+    /// Stops (or resumes) forwarding for this URR, for a time quota that ran out.
+    pub fn set_blocked(&self, blocked: bool) {
+        self.blocked.store(blocked, Ordering::Relaxed);
+        self.refresh_limited();
+    }
+
+    fn refresh_limited(&self) {
+        let limited = self.blocked.load(Ordering::Relaxed)
+            || self
+                .quota
+                .iter()
+                .any(|q| q.load(Ordering::Relaxed) != UNLIMITED);
+        self.limited.store(limited, Ordering::Release);
+    }
+
+    /// Remaining volume quota: total, uplink, downlink (`None`: no quota).
+    pub fn remaining_quota(&self) -> [Option<u64>; 3] {
+        core::array::from_fn(|i| {
+            let v = self.quota[i].load(Ordering::Relaxed);
+            (v != UNLIMITED).then_some(v.max(0) as u64)
+        })
+    }
+
+    /// Whether the quota is used up (no packet passes any more).
+    pub fn quota_exhausted(&self) -> bool {
+        self.blocked.load(Ordering::Relaxed)
+            || self.quota.iter().any(|q| q.load(Ordering::Relaxed) <= 0)
+    }
+
+    /// Takes `bytes` from the quota that applies to a packet in this
+    /// direction; `false` (nothing taken) when the quota cannot cover it.
+    #[inline]
+    pub fn admit(&self, uplink: bool, bytes: u64) -> bool {
+        if !self.limited.load(Ordering::Relaxed) {
+            return true;
+        }
+        if self.blocked.load(Ordering::Relaxed) {
+            return false;
+        }
+        let b = bytes.min(UNLIMITED as u64) as i64;
+        let dir = if uplink { 1 } else { 2 };
+        let take = |i: usize| {
+            let q = &self.quota[i];
+            if q.load(Ordering::Relaxed) == UNLIMITED {
+                return true;
+            }
+            if q.fetch_sub(b, Ordering::Relaxed) >= b {
+                true
+            } else {
+                q.fetch_add(b, Ordering::Relaxed);
+                false
+            }
+        };
+        if !take(0) {
+            return false;
+        }
+        if !take(dir) {
+            if self.quota[0].load(Ordering::Relaxed) != UNLIMITED {
+                self.quota[0].fetch_add(b, Ordering::Relaxed);
+            }
+            return false;
+        }
+        true
+    }
+
     /// Counts one packet of `bytes` in a direction at `now_ns`.
     #[inline]
     pub fn count(&self, uplink: bool, bytes: u64, now_ns: u64) {
@@ -113,6 +221,28 @@ impl UsageCounters {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn volume_quota_admits_until_used_up() {
+        let c = UsageCounters::default();
+        assert!(c.admit(true, 1_000_000), "no quota: everything passes");
+        c.set_volume_quota(Some(Volume {
+            total: Some(2500),
+            uplink: None,
+            downlink: Some(1000),
+        }));
+        assert!(c.admit(true, 1000));
+        assert!(c.admit(false, 1000));
+        assert!(!c.admit(false, 1), "downlink part used up");
+        assert!(c.admit(true, 500));
+        assert!(!c.admit(true, 1), "total used up");
+        assert_eq!(c.remaining_quota(), [Some(0), None, Some(0)]);
+        assert!(c.quota_exhausted());
+        c.set_volume_quota(None);
+        assert!(c.admit(false, 10_000));
+        c.set_blocked(true);
+        assert!(!c.admit(true, 1));
+    }
 
     #[test]
     fn count_and_take() {

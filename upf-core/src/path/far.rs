@@ -89,6 +89,9 @@ pub(crate) fn apply<B: PacketBuf>(
     if let Err(reason) = qer::meter(rules, pdr, uplink, len, ctx.now_ns) {
         return Verdict::Drop(reason);
     }
+    if let Err(reason) = urr::admit(rules, pdr, uplink, len) {
+        return Verdict::Drop(reason);
+    }
     urr::count(rules, pdr, uplink, len, ctx.now_ns);
 
     // The frame now becomes the packet to send.
