@@ -9,6 +9,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/test.log
+mkdir -p target
+cargo test --workspace --no-fail-fast 2>&1 | tee target/test.log
