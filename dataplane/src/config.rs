@@ -407,7 +407,7 @@ impl Routes {
         match egress {
             Interface::Access => self.n3,
             Interface::Core | Interface::SgiLan => match (self.n6, self.n9) {
-                (Some(n6), Some(n9)) => Some(if self.from_local(l3) { n9 } else { n6 }),
+                (Some(n6), Some(n9)) => Some(if self.sent_by_upf(l3) { n9 } else { n6 }),
                 (a, b) => a.or(b),
             },
             _ => None,
@@ -415,7 +415,7 @@ impl Routes {
     }
 
     #[inline]
-    fn from_local(&self, l3: &[u8]) -> bool {
+    fn sent_by_upf(&self, l3: &[u8]) -> bool {
         match l3.first().map(|b| b >> 4) {
             Some(4) => l3
                 .get(12..16)

@@ -179,6 +179,26 @@ pub struct WorkerStats {
     pub max_drain_ns: u64,
     /// Time spent draining rule updates, in nanoseconds.
     pub drain_ns: u64,
+    /// Drains that applied something, by duration: `(upper bound in ns,
+    /// count)` per power-of-two bucket of TSC cycles, non-empty buckets only.
+    pub drain_hist: Vec<(u64, u64)>,
+}
+
+impl WorkerStats {
+    /// The drain duration (ns, a bucket's upper bound) that the fraction `q`
+    /// of drains stayed under.
+    pub fn drain_quantile_ns(&self, q: f64) -> u64 {
+        let total: u64 = self.drain_hist.iter().map(|b| b.1).sum();
+        let want = (total as f64 * q).ceil() as u64;
+        let mut seen = 0;
+        for &(ns, n) in &self.drain_hist {
+            seen += n;
+            if seen >= want {
+                return ns;
+            }
+        }
+        self.max_drain_ns
+    }
 }
 
 impl WorkerStats {
@@ -574,6 +594,13 @@ impl Dataplane {
                 updates_applied: s.updates_applied.get(),
                 max_drain_ns: ns(s.max_drain_cycles.load(Ordering::Relaxed)),
                 drain_ns: ns(s.drain_cycles.get()),
+                drain_hist: s
+                    .drain_hist
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.get() > 0)
+                    .map(|(i, c)| (ns(1u64 << i), c.get()))
+                    .collect(),
             })
             .collect();
         let c = &self.control_stats;

@@ -62,6 +62,58 @@ pub fn steer_key(frame: &[u8]) -> Option<u64> {
     }
 }
 
+/// What the packet path will look a frame up by: the tunnel (TEID and the
+/// local address) of a GTP-U packet, or the destination of plain IP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupKey {
+    /// G-PDU to `addr`, TEID `teid`.
+    Tunnel(u32, core::net::IpAddr),
+    /// Plain IPv4 to this address.
+    V4(core::net::Ipv4Addr),
+    /// Plain IPv6 to this address.
+    V6(core::net::Ipv6Addr),
+}
+
+/// The session lookup key of an untagged or tagged IPv4/IPv6 frame (see
+/// [`LookupKey`]); `None` for anything else. Used to prefetch the
+/// session's rules for a whole burst before the packets are processed.
+#[inline]
+pub fn lookup_key(frame: &[u8]) -> Option<LookupKey> {
+    let mut off = 12;
+    let mut et = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
+    let mut tags = 0;
+    while (et == TPID_8021Q || et == TPID_8021AD) && tags < 2 {
+        off += 4;
+        et = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
+        tags += 1;
+    }
+    let l3 = frame.get(off + 2..)?;
+    match et {
+        ETHERTYPE_IPV4 => {
+            let hl = usize::from(*l3.first()? & 0x0f) * 4;
+            let dst: [u8; 4] = l3.get(16..20)?.try_into().ok()?;
+            let dst = core::net::Ipv4Addr::from(dst);
+            if *l3.get(9)? == 17 && hl >= 20 {
+                if let Some(teid) = gtpu_teid(l3.get(hl..)?) {
+                    return Some(LookupKey::Tunnel(teid as u32, dst.into()));
+                }
+            }
+            Some(LookupKey::V4(dst))
+        }
+        ETHERTYPE_IPV6 => {
+            let dst: [u8; 16] = l3.get(24..40)?.try_into().ok()?;
+            let dst = core::net::Ipv6Addr::from(dst);
+            if *l3.get(6)? == 17 {
+                if let Some(teid) = gtpu_teid(l3.get(40..)?) {
+                    return Some(LookupKey::Tunnel(teid as u32, dst.into()));
+                }
+            }
+            Some(LookupKey::V6(dst))
+        }
+        _ => None,
+    }
+}
+
 /// The TEID of a GTP-U message at the front of a UDP datagram, keyed apart
 /// from addresses (bit 32 set).
 #[inline]
