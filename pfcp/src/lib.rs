@@ -11,6 +11,11 @@
 //! * [`message`]: one struct per message with typed fields, and the
 //!   [`message::Message`] enum that decodes any datagram.
 //!
+//! * [`node`]: the sans-IO N4 node of the UP function (associations,
+//!   heartbeats, retransmission, sessions answered after the dataplane
+//!   applied them, reports), and [`server`] (feature `tokio`, default), the
+//!   UDP driver that runs it.
+//!
 //! Decoding is total: any input gives `Ok` or a [`DecodeError`], never a
 //! panic, and allocation is bounded by a small multiple of the input length
 //! (grouped IEs nest only as deep as the static types allow, and IEs that are
@@ -27,6 +32,9 @@ pub mod error;
 pub mod header;
 pub mod ie;
 pub mod message;
+pub mod node;
+#[cfg(feature = "tokio")]
+pub mod server;
 
 pub use error::{DecodeError, EncodeError, ErrorKind};
 pub use header::Header;

@@ -1,0 +1,372 @@
+//! Session reports (TS 29.244 §7.5.8): usage reports from the URR
+//! counters, Downlink Data Reports and Error Indication Reports.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use upf_core::rules::{self as m, ApplyAction, ReportingTriggers as Rt};
+use upf_core::usage::{Usage, UsageCounters};
+
+use super::{Dataplane, Node, NodeEvent, OutKind};
+use crate::ie::{self as p, ReportType, UsageReportTrigger as Urt};
+use crate::message::{self as msg, Message};
+
+/// A volume quota with less than this left is reported as used up: no
+/// full-size packet fits any more, so forwarding has in effect stopped.
+pub const QUOTA_FLOOR: u64 = 1500;
+
+/// Reporting state of one URR.
+#[derive(Debug, Clone)]
+pub(super) struct UrrState {
+    pub id: u32,
+    /// UR-SEQN of the next report.
+    pub seqn: u32,
+    /// Start of the current measurement (creation or last report).
+    pub start: Instant,
+    /// Next periodic report.
+    pub next_periodic: Option<Instant>,
+    /// When the current time quota was granted.
+    pub quota_start: Instant,
+    pub volume_quota_reported: bool,
+    pub time_quota_reported: bool,
+}
+
+/// What a usage report needs besides the counters.
+#[derive(Debug, Clone)]
+pub(super) struct UsageSeed {
+    pub urr_id: u32,
+    pub seqn: u32,
+    pub trigger: Urt,
+    pub start: Instant,
+    pub end: Instant,
+    pub volume: bool,
+    pub duration: bool,
+    pub packets: bool,
+    pub query_urr_reference: Option<u32>,
+}
+
+/// A usage report to build when the change that ends its measurement is
+/// applied (the counters are read then).
+#[derive(Debug)]
+pub(super) struct FinalUsage {
+    pub seed: UsageSeed,
+    pub counters: Arc<UsageCounters>,
+}
+
+/// Measurement Information bit 5: MNOP (count packets).
+const MI_MNOP: u8 = 0x10;
+
+impl UrrState {
+    pub fn new(u: &m::Urr, now: Instant) -> Self {
+        UrrState {
+            id: u.id,
+            seqn: 0,
+            start: now,
+            next_periodic: periodic(u, now),
+            quota_start: now,
+            volume_quota_reported: false,
+            time_quota_reported: false,
+        }
+    }
+
+    /// An Update URR was applied: new quotas re-arm their reports (and a
+    /// new grant counts even when it equals the previous one).
+    pub fn updated(
+        &mut self,
+        u: &m::Urr,
+        upd: &p::UpdateUrr,
+        now: Instant,
+        counters: Option<&UsageCounters>,
+    ) {
+        if upd.measurement_period.is_some() || upd.reporting_triggers.is_some() {
+            self.next_periodic = periodic(u, now);
+        }
+        if upd.volume_quota.is_some() {
+            self.volume_quota_reported = false;
+            if let Some(c) = counters {
+                c.set_volume_quota(u.volume_quota);
+            }
+        }
+        if upd.time_quota.is_some() {
+            self.time_quota_reported = false;
+            self.quota_start = now;
+            if let Some(c) = counters {
+                c.set_blocked(false);
+            }
+        }
+    }
+
+    /// Closes the current measurement for a report with `trigger`.
+    pub fn seed(&mut self, u: &m::Urr, trigger: Urt, now: Instant) -> UsageSeed {
+        let s = UsageSeed {
+            urr_id: u.id,
+            seqn: self.seqn,
+            trigger,
+            start: self.start,
+            end: now,
+            volume: u.measurement_method.volume,
+            duration: u.measurement_method.duration,
+            packets: u.measurement_information & MI_MNOP != 0,
+            query_urr_reference: None,
+        };
+        self.seqn = self.seqn.wrapping_add(1);
+        self.start = now;
+        s
+    }
+}
+
+fn periodic(u: &m::Urr, now: Instant) -> Option<Instant> {
+    if !u.reporting_triggers.contains(Rt::PERIO) {
+        return None;
+    }
+    u.measurement_period
+        .filter(|p| *p > 0)
+        .map(|p| now + Duration::from_secs(u64::from(p)))
+}
+
+fn reached(v: &Usage, limit: &m::Volume) -> bool {
+    limit.total.is_some_and(|t| v.total_bytes() >= t)
+        || limit.uplink.is_some_and(|t| v.ul_bytes >= t)
+        || limit.downlink.is_some_and(|t| v.dl_bytes >= t)
+}
+
+/// Which triggers fire for a URR now; updates the URR's state.
+fn evaluate(u: &m::Urr, st: &mut UrrState, c: &UsageCounters, now: Instant) -> Urt {
+    let rt = u.reporting_triggers;
+    let mut fired = Urt::empty();
+    if let Some(next) = st.next_periodic {
+        if now >= next {
+            fired.set(Urt::PERIO, true);
+            let period = Duration::from_secs(u64::from(u.measurement_period.unwrap_or(1).max(1)));
+            let mut n = next;
+            while n <= now {
+                n += period;
+            }
+            st.next_periodic = Some(n);
+        }
+    }
+    if rt.contains(Rt::VOLTH) {
+        if let Some(th) = &u.volume_threshold {
+            if reached(&c.snapshot(), th) {
+                fired.set(Urt::VOLTH, true);
+            }
+        }
+    }
+    if rt.contains(Rt::TIMTH) {
+        if let Some(th) = u.time_threshold {
+            if now.saturating_duration_since(st.start) >= Duration::from_secs(u64::from(th)) {
+                fired.set(Urt::TIMTH, true);
+            }
+        }
+    }
+    if u.volume_quota.is_some() && !st.volume_quota_reported {
+        let used_up = c.quota_exhausted()
+            || c.remaining_quota()
+                .iter()
+                .flatten()
+                .any(|r| *r < QUOTA_FLOOR);
+        if used_up {
+            st.volume_quota_reported = true;
+            if rt.contains(Rt::VOLQU) {
+                fired.set(Urt::VOLQU, true);
+            }
+        }
+    }
+    if let Some(tq) = u.time_quota {
+        if !st.time_quota_reported
+            && now.saturating_duration_since(st.quota_start) >= Duration::from_secs(u64::from(tq))
+        {
+            st.time_quota_reported = true;
+            // The time is up: forwarding stops for this URR.
+            c.set_blocked(true);
+            if rt.contains(Rt::TIMQU) {
+                fired.set(Urt::TIMQU, true);
+            }
+        }
+    }
+    fired
+}
+
+impl<D: Dataplane> Node<D> {
+    /// A usage report from a seed and what the counters measured.
+    pub(super) fn usage_report(&self, seed: &UsageSeed, usage: Usage) -> p::UsageReport {
+        p::UsageReport {
+            urr_id: p::UrrId(seed.urr_id),
+            ur_seqn: p::UrSeqn(seed.seqn),
+            usage_report_trigger: seed.trigger,
+            start_time: Some(p::StartTime(self.ntp_at(seed.start))),
+            end_time: Some(p::EndTime(self.ntp_at(seed.end))),
+            volume_measurement: seed.volume.then(|| p::VolumeMeasurement {
+                total_volume: Some(usage.total_bytes()),
+                uplink_volume: Some(usage.ul_bytes),
+                downlink_volume: Some(usage.dl_bytes),
+                total_packets: seed.packets.then(|| usage.total_packets()),
+                uplink_packets: seed.packets.then_some(usage.ul_packets),
+                downlink_packets: seed.packets.then_some(usage.dl_packets),
+            }),
+            duration_measurement: seed.duration.then(|| {
+                p::DurationMeasurement(
+                    seed.end.saturating_duration_since(seed.start).as_secs() as u32
+                )
+            }),
+            query_urr_reference: seed.query_urr_reference.map(p::QueryUrrReference),
+            ..Default::default()
+        }
+    }
+
+    /// The final report of a measurement whose change is now applied.
+    pub(super) fn final_report(&self, f: &FinalUsage) -> p::UsageReport {
+        let mut seed = f.seed.clone();
+        seed.end = self.now.max(seed.end);
+        self.usage_report(&seed, f.counters.take())
+    }
+
+    /// Checks the URRs of watched sessions; sends a Session Report Request
+    /// (one per session) with a Usage Report for each URR with a trigger.
+    pub(super) fn usage_tick(&mut self) {
+        let now = self.now;
+        let seids: Vec<u64> = self.watched.iter().copied().collect();
+        for seid in seids {
+            if self.outstanding.len() >= self.cfg.max_outstanding {
+                // Try the rest at the next tick: counters keep counting.
+                break;
+            }
+            let Some(s) = self.sessions.get_mut(&seid) else {
+                continue;
+            };
+            let mut ready: Vec<(UsageSeed, Usage)> = Vec::new();
+            for u in &s.model.urrs {
+                let (Some(st), Some(c)) = (
+                    s.urrs.iter_mut().find(|x| x.id == u.id),
+                    s.rules.urr_counters(u.id),
+                ) else {
+                    continue;
+                };
+                let fired = evaluate(u, st, c, now);
+                if fired.octets().iter().any(|o| *o != 0) {
+                    let seed = st.seed(u, fired, now);
+                    ready.push((seed, c.take()));
+                }
+            }
+            if ready.is_empty() {
+                continue;
+            }
+            let reports = ready
+                .iter()
+                .map(|(seed, usage)| self.usage_report(seed, *usage))
+                .collect();
+            let m = msg::SessionReportRequest {
+                report_type: ReportType::from_flags(&[ReportType::USAR]),
+                usage_reports: reports,
+                ..Default::default()
+            };
+            self.send_session_report(seid, m);
+        }
+    }
+
+    fn send_session_report(&mut self, seid: u64, m: msg::SessionReportRequest) -> bool {
+        let Some(s) = self.sessions.get(&seid) else {
+            return false;
+        };
+        let cp_seid = s.cp.seid;
+        let Some(dst) = self.assocs.get(&s.peer).map(|a| a.addr) else {
+            self.stats.reports_dropped += 1;
+            return false;
+        };
+        let report_type = m.report_type.octets().first().copied().unwrap_or(0);
+        let message: Message = m.into();
+        if self.send_request(dst, message, Some(cp_seid), OutKind::SessionReport { seid }) {
+            self.push_event(NodeEvent::ReportSent { seid, report_type });
+            true
+        } else {
+            self.stats.reports_dropped += 1;
+            tracing::warn!(
+                seid,
+                "session report dropped: too many outstanding requests"
+            );
+            false
+        }
+    }
+
+    /// The dataplane buffered a downlink packet for PDR `pdr_id` of session
+    /// `seid`. Sends a Downlink Data Report when the PDR's FAR buffers with
+    /// NOCP, once per buffering episode (it ends when the FAR stops
+    /// buffering). Returns whether a report was sent.
+    pub fn report_downlink_data(&mut self, now: Instant, seid: u64, pdr_id: u16) -> bool {
+        self.now = now;
+        let Some(s) = self.sessions.get_mut(&seid) else {
+            return false;
+        };
+        let Some(pdr) = s.model.pdr(pdr_id) else {
+            return false;
+        };
+        let qfi = pdr.pdi.qfi;
+        let Some(far) = pdr.far_id.and_then(|f| s.model.far(f)) else {
+            return false;
+        };
+        let a = far.apply_action;
+        if !a.contains(ApplyAction::BUFF) || !a.contains(ApplyAction::NOCP) {
+            return false;
+        }
+        if s.dl_episodes.contains(&far.id) {
+            return false;
+        }
+        s.dl_episodes.push(far.id);
+        let m = msg::SessionReportRequest {
+            report_type: ReportType::from_flags(&[ReportType::DLDR]),
+            downlink_data_report: Some(p::DownlinkDataReport {
+                pdr_ids: vec![p::PdrId(pdr_id)],
+                downlink_data_service_information: qfi
+                    .map(|q| p::DownlinkDataServiceInformation {
+                        ppi: None,
+                        qfi: Some(q),
+                    })
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.send_session_report(seid, m)
+    }
+
+    /// A GTP-U Error Indication arrived for a tunnel of session `seid`:
+    /// sends an Error Indication Report with the remote F-TEID.
+    pub fn report_error_indication(&mut self, now: Instant, seid: u64, remote: m::FTeid) -> bool {
+        self.now = now;
+        if !self.sessions.contains_key(&seid) {
+            return false;
+        }
+        let m = msg::SessionReportRequest {
+            report_type: ReportType::from_flags(&[ReportType::ERIR]),
+            error_indication_report: Some(p::ErrorIndicationReport {
+                remote_f_teids: vec![p::FTeid::Explicit {
+                    teid: remote.teid,
+                    ipv4: remote.ipv4,
+                    ipv6: remote.ipv6,
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.send_session_report(seid, m)
+    }
+
+    /// The session owning a remote tunnel, to attribute an Error
+    /// Indication (the FAR whose Outer Header Creation targets it).
+    pub fn session_for_remote_tunnel(&self, teid: u32, peer: IpAddr) -> Option<u64> {
+        self.sessions.iter().find_map(|(seid, s)| {
+            s.model
+                .fars
+                .iter()
+                .filter_map(|f| f.forwarding.as_ref()?.outer_header_creation)
+                .any(|o| {
+                    o.teid == teid
+                        && (o.ipv4.map(IpAddr::V4) == Some(peer)
+                            || o.ipv6.map(IpAddr::V6) == Some(peer))
+                })
+                .then_some(*seid)
+        })
+    }
+}
