@@ -9,8 +9,11 @@
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
+use arrayvec::ArrayVec;
+
 use crate::qos::{Meter, MeterConfig};
 use crate::rules::RuleError;
+use crate::rules::MAX_REFS_PER_PDR;
 use crate::rules::{
     ApplyAction, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
     OuterHeaderRemoval, PdrId, Session, UeIpAddress, Urr,
@@ -62,6 +65,69 @@ pub struct CompiledPdr {
     pub qers: Box<[u16]>,
     /// Indices into [`SessionRules::urrs`].
     pub urrs: Box<[u16]>,
+
+    // What the fast path needs, resolved at compile time and kept inline so
+    // a packet touches the session's rules and its usage counters only.
+    /// The FAR's action (`None`: the PDR has no FAR).
+    pub action: Option<FarAction>,
+    /// The FAR's ID.
+    pub far_id: u32,
+    /// Some QER of the PDR closes the uplink gate.
+    pub ul_gate_closed: bool,
+    /// Some QER of the PDR closes the downlink gate.
+    pub dl_gate_closed: bool,
+    /// QoS marking for packets sent into a tunnel: QFI, RQI, PPI of the
+    /// first QER that sets a QFI.
+    pub marking: Option<(u8, bool, Option<u8>)>,
+    /// Uplink meters of the PDR's QERs, in order.
+    pub ul_meters: ArrayVec<Arc<Meter>, MAX_REFS_PER_PDR>,
+    /// Downlink meters of the PDR's QERs, in order.
+    pub dl_meters: ArrayVec<Arc<Meter>, MAX_REFS_PER_PDR>,
+    /// Usage counters of the PDR's URRs.
+    pub usage: ArrayVec<Arc<UsageCounters>, MAX_REFS_PER_PDR>,
+    /// The SDF filters detect every packet that passes the UE address check
+    /// (none, or one like `permit out ip from any to assigned`), so the
+    /// inner packet's ports need not be read.
+    pub sdf_trivial: bool,
+}
+
+/// A PDR list stored inline for the common small session, so the packet
+/// path finds the PDRs on the same cache lines as the session.
+#[derive(Debug, Clone, Default)]
+pub struct PdrList {
+    inline: ArrayVec<CompiledPdr, INLINE_PDRS>,
+    spill: Box<[CompiledPdr]>,
+}
+
+/// PDRs kept inline in [`SessionRules`].
+pub const INLINE_PDRS: usize = 4;
+
+impl PdrList {
+    fn new(pdrs: Vec<CompiledPdr>) -> Self {
+        if pdrs.len() <= INLINE_PDRS {
+            PdrList {
+                inline: pdrs.into_iter().collect(),
+                spill: Box::default(),
+            }
+        } else {
+            PdrList {
+                inline: ArrayVec::new(),
+                spill: pdrs.into_boxed_slice(),
+            }
+        }
+    }
+}
+
+impl core::ops::Deref for PdrList {
+    type Target = [CompiledPdr];
+    #[inline]
+    fn deref(&self) -> &[CompiledPdr] {
+        if self.spill.is_empty() {
+            &self.inline
+        } else {
+            &self.spill
+        }
+    }
 }
 
 /// What a compiled FAR does.
@@ -148,7 +214,7 @@ pub struct SessionRules {
     /// Local SEID.
     pub seid: u64,
     /// PDRs by ascending precedence (ties by PDR ID).
-    pub pdrs: Box<[CompiledPdr]>,
+    pub pdrs: PdrList,
     /// FARs.
     pub fars: Box<[CompiledFar]>,
     /// QERs.
@@ -316,10 +382,40 @@ pub fn compile(
                     .iter()
                     .filter_map(|&id| index_of(&session.urrs, id, |u| u.id))
                     .collect(),
+                action: None,
+                far_id: pdr.far_id.unwrap_or(0),
+                ul_gate_closed: false,
+                dl_gate_closed: false,
+                marking: None,
+                ul_meters: ArrayVec::new(),
+                dl_meters: ArrayVec::new(),
+                usage: ArrayVec::new(),
+                sdf_trivial: pdi.sdf_filters.is_empty()
+                    || (pdi.ue_ip.is_some() && pdi.sdf_filters.iter().any(SdfFilter::is_match_all)),
             }
         })
         .collect();
     pdrs.sort_by_key(|p| (p.precedence, p.id));
+    for p in &mut pdrs {
+        p.action = fars.get(usize::from(p.far)).map(|f| f.action.clone());
+        for &q in p.qers.iter() {
+            let q = &qers[usize::from(q)];
+            p.ul_gate_closed |= q.ul_closed;
+            p.dl_gate_closed |= q.dl_closed;
+            if p.marking.is_none() {
+                p.marking = q.qfi.map(|qfi| (qfi, q.rqi, q.ppi));
+            }
+            if let Some(m) = &q.ul_meter {
+                p.ul_meters.push(m.clone());
+            }
+            if let Some(m) = &q.dl_meter {
+                p.dl_meters.push(m.clone());
+            }
+        }
+        for &u in p.urrs.iter() {
+            p.usage.push(urrs[usize::from(u)].counters.clone());
+        }
+    }
 
     let mut tunnel_keys = Vec::new();
     let mut ue_v4 = Vec::new();
@@ -360,7 +456,7 @@ pub fn compile(
 
     Ok(SessionRules {
         seid: session.seid,
-        pdrs: pdrs.into_boxed_slice(),
+        pdrs: PdrList::new(pdrs),
         fars,
         qers,
         urrs,

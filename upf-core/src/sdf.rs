@@ -232,6 +232,26 @@ impl SdfFilter {
         })
     }
 
+    /// Whether the filter detects every packet sent by or to the UE, so
+    /// that a PDR which already checks the UE address need not evaluate it
+    /// (`permit out ip from any to assigned`, `permit out ip from any to any`).
+    pub fn is_match_all(&self) -> bool {
+        if self.tos_traffic_class.is_some() || self.spi.is_some() || self.flow_label.is_some() {
+            return false;
+        }
+        let Some(f) = &self.flow else { return true };
+        let open = |ep: &Endpoint, ue_side: bool| {
+            !ep.negate
+                && ep.ports.is_empty()
+                && (ep.addr == AddrMatch::Any || (ue_side && ep.addr == AddrMatch::Assigned))
+        };
+        let ue_is_to = f.direction == Direction::Out;
+        f.action == Action::Permit
+            && f.protocol.is_none()
+            && open(&f.from, !ue_is_to)
+            && open(&f.to, ue_is_to)
+    }
+
     /// Whether a packet matches every part the filter sets.
     pub fn matches(&self, key: &FlowKey, assigned: &Assigned, uplink: bool) -> bool {
         if let Some((tos, mask)) = self.tos_traffic_class {
@@ -569,6 +589,27 @@ mod test {
         assert!(!spi.matches(&k, &UE, false));
         k.spi = Some(7);
         assert!(spi.matches(&k, &UE, false));
+    }
+
+    #[test]
+    fn match_all_filters() {
+        for (text, all) in [
+            ("permit out ip from any to assigned", true),
+            ("permit out ip from any to any", true),
+            ("permit in ip from assigned to any", true),
+            ("permit out ip from assigned to any", false),
+            ("permit out 17 from any to assigned", false),
+            ("permit out ip from any 53 to assigned", false),
+            ("permit out ip from 10.0.0.0/8 to assigned", false),
+            ("deny out ip from any to assigned", false),
+        ] {
+            assert_eq!(SdfFilter::flow(text).unwrap().is_match_all(), all, "{text}");
+        }
+        let tos = SdfFilter {
+            tos_traffic_class: Some((0, 0)),
+            ..Default::default()
+        };
+        assert!(!tos.is_match_all());
     }
 
     #[test]

@@ -24,24 +24,22 @@ pub(crate) fn apply<B: PacketBuf>(
 ) -> Verdict {
     let pdr = &rules.pdrs[pdr_idx];
     let uplink = pdr.uplink;
-    if let Err(reason) = qer::enforce(rules, pdr, uplink) {
+    if let Err(reason) = qer::enforce(pdr, uplink) {
         return Verdict::Drop(reason);
     }
-    let Some(far) = rules.fars.get(usize::from(pdr.far)) else {
-        return Verdict::Drop(DropReason::NoFar);
-    };
-    let fwd = match &far.action {
-        FarAction::Forward(f) => f,
-        FarAction::Drop => return Verdict::Drop(DropReason::FarDrop),
-        FarAction::Buffer { notify, .. } => {
+    let fwd = match &pdr.action {
+        Some(FarAction::Forward(f)) => f,
+        Some(FarAction::Drop) => return Verdict::Drop(DropReason::FarDrop),
+        Some(FarAction::Buffer { notify, .. }) => {
             st.counters.stat(Stat::Buffered);
             return Verdict::Control(ControlEvent::Buffer {
                 seid: rules.seid,
                 pdr_id: pdr.id,
-                far_id: far.id,
+                far_id: pdr.far_id,
                 notify: *notify,
             });
         }
+        None => return Verdict::Drop(DropReason::NoFar),
     };
 
     // Outer Header Removal: keep the inner packet of a G-PDU, or the whole
@@ -86,13 +84,13 @@ pub(crate) fn apply<B: PacketBuf>(
         },
     };
 
-    if let Err(reason) = qer::meter(rules, pdr, uplink, len, ctx.now_ns) {
+    if let Err(reason) = qer::meter(pdr, uplink, len, ctx.now_ns) {
         return Verdict::Drop(reason);
     }
-    if let Err(reason) = urr::admit(rules, pdr, uplink, len) {
+    if let Err(reason) = urr::admit(pdr, uplink, len) {
         return Verdict::Drop(reason);
     }
-    urr::count(rules, pdr, uplink, len, ctx.now_ns);
+    urr::count(pdr, uplink, len, ctx.now_ns);
 
     // The frame now becomes the packet to send.
     let ok = buf.adj(start) && buf.truncate(len);
@@ -154,7 +152,7 @@ fn plan_encap(
         return Err(DropReason::NoRoute);
     };
     let pdr = &rules.pdrs[pdr_idx];
-    let marking = qer::marking(rules, pdr, pkt.tunnel.and_then(|t| t.qfi));
+    let marking = qer::marking(pdr, pkt.tunnel.and_then(|t| t.qfi));
     let psc = match (fwd.destination, marking) {
         (Interface::Access, Some((qfi, rqi, ppi))) if ctx.cfg.dl_pdu_session_container => {
             Some(PduSessionInfo::Dl(DlPduSessionInfo {
@@ -189,7 +187,7 @@ pub(crate) fn relay_end_marker<B: PacketBuf>(
     pdr_idx: usize,
 ) -> Verdict {
     let pdr = &rules.pdrs[pdr_idx];
-    let fwd = match rules.fars.get(usize::from(pdr.far)).map(|f| &f.action) {
+    let fwd = match &pdr.action {
         Some(FarAction::Forward(f)) if f.outer_header_creation.is_some() => f,
         _ => return Verdict::Drop(DropReason::GtpuUnsupportedMessage),
     };

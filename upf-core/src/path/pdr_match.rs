@@ -6,7 +6,7 @@ use core::net::IpAddr;
 use super::classify::Pkt;
 use crate::compile::{CompiledPdr, SessionRules};
 use crate::counters::DropReason;
-use crate::rules::Interface;
+use crate::rules::{Interface, UeIpAddress};
 use crate::sdf::{v6_in_prefix, FlowKey};
 use crate::wire::{upper_layer_info, IpProtocol, Ipv4Packet, Ipv6Packet};
 
@@ -46,8 +46,19 @@ pub(crate) fn match_pdr(
                 }
             }
         }
-        if pdr.ue_ip.is_none() && pdr.sdf.is_empty() {
-            return Ok(i);
+        if pdr.sdf_trivial {
+            // Only the UE address matters: read it straight from the header.
+            match &pdr.ue_ip {
+                None => return Ok(i),
+                Some(ue) => match ue_addr(ip, ue.is_destination) {
+                    Some(a) if ue_addr_matches(ue, a) => return Ok(i),
+                    Some(_) => continue,
+                    None => {
+                        inner_bad = true;
+                        continue;
+                    }
+                },
+            }
         }
         let Some(k) = *key.get_or_insert_with(|| flow_key(ip)) else {
             inner_bad = true;
@@ -84,12 +95,39 @@ fn source_matches(si: Interface, ingress: Interface) -> bool {
 
 fn ue_matches(pdr: &CompiledPdr, k: &FlowKey) -> bool {
     let Some(ue) = &pdr.ue_ip else { return true };
-    let addr = if ue.is_destination { k.dst } else { k.src };
+    ue_addr_matches(ue, if ue.is_destination { k.dst } else { k.src })
+}
+
+#[inline]
+fn ue_addr_matches(ue: &UeIpAddress, addr: IpAddr) -> bool {
     match addr {
         IpAddr::V4(a) => ue.ipv4 == Some(a),
         IpAddr::V6(a) => ue
             .ipv6
             .is_some_and(|p| v6_in_prefix(a, p, ue.ipv6_prefix_len)),
+    }
+}
+
+/// The source or destination address of an IP packet, `None` if its
+/// header is cut short or claims more than the packet holds.
+#[inline]
+fn ue_addr(ip: &[u8], destination: bool) -> Option<IpAddr> {
+    match ip.first()? >> 4 {
+        // The header must fit and its length fields must not lie.
+        4 if ip.len() >= 20
+            && ip[0] & 0x0f >= 5
+            && usize::from(u16::from_be_bytes([ip[2], ip[3]])) <= ip.len() =>
+        {
+            let o = if destination { 16 } else { 12 };
+            let b: [u8; 4] = ip[o..o + 4].try_into().ok()?;
+            Some(IpAddr::from(b))
+        }
+        6 if ip.len() >= 40 && 40 + usize::from(u16::from_be_bytes([ip[4], ip[5]])) <= ip.len() => {
+            let o = if destination { 24 } else { 8 };
+            let b: [u8; 16] = ip[o..o + 16].try_into().ok()?;
+            Some(IpAddr::from(b))
+        }
+        _ => None,
     }
 }
 

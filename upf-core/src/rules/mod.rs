@@ -18,7 +18,9 @@ pub use far::{
 };
 pub use pdr::{FTeid, OuterHeaderRemoval, Pdi, Pdr, UeIpAddress};
 pub use qer::{BitRate, GateStatus, Qer};
-pub use session::{RuleError, Session};
+pub use session::{
+    RuleError, Session, MAX_BARS, MAX_FARS, MAX_PDRS, MAX_QERS, MAX_REFS_PER_PDR, MAX_URRS,
+};
 pub use urr::{MeasurementMethod, ReportingTriggers, Urr, Volume};
 
 /// PDR ID (TS 29.244 §8.2.36).
