@@ -35,6 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crossbeam_queue::ArrayQueue;
+use upf_core::compile::{SessionRules, INLINE_PDRS};
 use upf_core::counters::{Counter, DropReason, Stat, WorkerCounters};
 use upf_core::path::{process, ControlEvent, PathConfig, PathState, Verdict};
 use upf_core::publish::Subscriber;
@@ -53,6 +54,29 @@ use crate::steer::{lookup_key, owner, steer_key, LookupKey};
 
 /// Rule updates applied per loop iteration at most.
 pub const DRAIN_PER_POLL: usize = 64;
+/// How many packets later the usage counters of a session are prefetched.
+const RULES_LAG: usize = 4;
+
+/// Prefetches every cache line of `len` bytes at `p`.
+#[inline]
+fn prefetch_lines(p: *const u8, len: usize) {
+    let mut off = 0;
+    while off < len {
+        prefetch(p.wrapping_add(off));
+        off += 64;
+    }
+}
+
+/// Prefetches the usage counters of the session's first PDRs.
+#[inline]
+fn prefetch_usage(rules: &SessionRules) {
+    for pdr in rules.pdrs.iter().take(INLINE_PDRS) {
+        for u in pdr.usage.iter() {
+            prefetch(Arc::as_ptr(u));
+        }
+    }
+}
+
 /// How many packets ahead the data is prefetched.
 const PREFETCH_AHEAD: usize = 3;
 /// Neighbour updates applied per loop iteration at most.
@@ -318,7 +342,12 @@ impl Worker {
         // the cache misses of the hash probes and of the rules overlap
         // instead of stalling one packet after the other; the path then
         // finds them in cache.
-        for m in s.rx.iter() {
+        // Two stages: the session's rules (all their lines: the PDRs are
+        // stored inline) as soon as the session is found, and the usage
+        // counters the rules point to a few packets later, when those
+        // lines have arrived.
+        let mut found: [Option<&Arc<SessionRules>>; RULES_LAG] = [None; RULES_LAG];
+        for (i, m) in s.rx.iter().enumerate() {
             let rules = match lookup_key(m.data()) {
                 Some(LookupKey::Tunnel(teid, addr)) => self.tables.lookup_tunnel(teid, addr),
                 Some(LookupKey::V4(a)) => self.tables.lookup_ue_v4(a),
@@ -326,8 +355,17 @@ impl Worker {
                 None => None,
             };
             if let Some(r) = rules {
-                prefetch(Arc::as_ptr(r));
+                prefetch_lines(
+                    Arc::as_ptr(r).cast::<u8>(),
+                    core::mem::size_of::<SessionRules>(),
+                );
             }
+            if let Some(earlier) = core::mem::replace(&mut found[i % RULES_LAG], rules) {
+                prefetch_usage(earlier);
+            }
+        }
+        for r in found.into_iter().flatten() {
+            prefetch_usage(r);
         }
         for m in s.rx.iter().take(PREFETCH_AHEAD) {
             m.prefetch_data();

@@ -13,7 +13,6 @@ use arrayvec::ArrayVec;
 
 use crate::qos::{Meter, MeterConfig};
 use crate::rules::RuleError;
-use crate::rules::MAX_REFS_PER_PDR;
 use crate::rules::{
     ApplyAction, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
     OuterHeaderRemoval, PdrId, Session, UeIpAddress, Urr,
@@ -80,15 +79,53 @@ pub struct CompiledPdr {
     /// first QER that sets a QFI.
     pub marking: Option<(u8, bool, Option<u8>)>,
     /// Uplink meters of the PDR's QERs, in order.
-    pub ul_meters: ArrayVec<Arc<Meter>, MAX_REFS_PER_PDR>,
+    pub ul_meters: Refs<Arc<Meter>>,
     /// Downlink meters of the PDR's QERs, in order.
-    pub dl_meters: ArrayVec<Arc<Meter>, MAX_REFS_PER_PDR>,
+    pub dl_meters: Refs<Arc<Meter>>,
     /// Usage counters of the PDR's URRs.
-    pub usage: ArrayVec<Arc<UsageCounters>, MAX_REFS_PER_PDR>,
+    pub usage: Refs<Arc<UsageCounters>>,
     /// The SDF filters detect every packet that passes the UE address check
     /// (none, or one like `permit out ip from any to assigned`), so the
     /// inner packet's ports need not be read.
     pub sdf_trivial: bool,
+}
+
+/// A short list kept inline (two entries cover the common PDR: a session
+/// AMBR and a flow QER, one or two URRs), on the heap beyond that.
+#[derive(Debug, Clone)]
+pub enum Refs<T> {
+    /// Up to two entries.
+    Inline(ArrayVec<T, 2>),
+    /// More.
+    Heap(Box<[T]>),
+}
+
+impl<T> Default for Refs<T> {
+    fn default() -> Self {
+        Refs::Inline(ArrayVec::new())
+    }
+}
+
+impl<T> FromIterator<T> for Refs<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let v: Vec<T> = iter.into_iter().collect();
+        if v.len() <= 2 {
+            Refs::Inline(v.into_iter().collect())
+        } else {
+            Refs::Heap(v.into_boxed_slice())
+        }
+    }
+}
+
+impl<T> core::ops::Deref for Refs<T> {
+    type Target = [T];
+    #[inline]
+    fn deref(&self) -> &[T] {
+        match self {
+            Refs::Inline(a) => a,
+            Refs::Heap(b) => b,
+        }
+    }
 }
 
 /// A PDR list stored inline for the common small session, so the packet
@@ -100,7 +137,7 @@ pub struct PdrList {
 }
 
 /// PDRs kept inline in [`SessionRules`].
-pub const INLINE_PDRS: usize = 4;
+pub const INLINE_PDRS: usize = 2;
 
 impl PdrList {
     fn new(pdrs: Vec<CompiledPdr>) -> Self {
@@ -387,9 +424,9 @@ pub fn compile(
                 ul_gate_closed: false,
                 dl_gate_closed: false,
                 marking: None,
-                ul_meters: ArrayVec::new(),
-                dl_meters: ArrayVec::new(),
-                usage: ArrayVec::new(),
+                ul_meters: Refs::default(),
+                dl_meters: Refs::default(),
+                usage: Refs::default(),
                 sdf_trivial: pdi.sdf_filters.is_empty()
                     || (pdi.ue_ip.is_some() && pdi.sdf_filters.iter().any(SdfFilter::is_match_all)),
             }
@@ -398,23 +435,21 @@ pub fn compile(
     pdrs.sort_by_key(|p| (p.precedence, p.id));
     for p in &mut pdrs {
         p.action = fars.get(usize::from(p.far)).map(|f| f.action.clone());
-        for &q in p.qers.iter() {
-            let q = &qers[usize::from(q)];
+        let pqers: Vec<&CompiledQer> = p.qers.iter().map(|&q| &qers[usize::from(q)]).collect();
+        for q in &pqers {
             p.ul_gate_closed |= q.ul_closed;
             p.dl_gate_closed |= q.dl_closed;
             if p.marking.is_none() {
                 p.marking = q.qfi.map(|qfi| (qfi, q.rqi, q.ppi));
             }
-            if let Some(m) = &q.ul_meter {
-                p.ul_meters.push(m.clone());
-            }
-            if let Some(m) = &q.dl_meter {
-                p.dl_meters.push(m.clone());
-            }
         }
-        for &u in p.urrs.iter() {
-            p.usage.push(urrs[usize::from(u)].counters.clone());
-        }
+        p.ul_meters = pqers.iter().filter_map(|q| q.ul_meter.clone()).collect();
+        p.dl_meters = pqers.iter().filter_map(|q| q.dl_meter.clone()).collect();
+        p.usage = p
+            .urrs
+            .iter()
+            .map(|&u| urrs[usize::from(u)].counters.clone())
+            .collect();
     }
 
     let mut tunnel_keys = Vec::new();
@@ -508,4 +543,25 @@ pub fn mask_v6(a: Ipv6Addr, len: u8) -> Ipv6Addr {
         u128::MAX << (128 - u32::from(len.min(128)))
     };
     Ipv6Addr::from(u128::from(a) & mask)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn compiled_sizes_stay_small() {
+        // A session's hot data should stay within a few cache lines: the
+        // fast path prefetches it whole.
+        assert!(
+            core::mem::size_of::<CompiledPdr>() <= 300,
+            "{}",
+            core::mem::size_of::<CompiledPdr>()
+        );
+        assert!(
+            core::mem::size_of::<SessionRules>() <= 720,
+            "{}",
+            core::mem::size_of::<SessionRules>()
+        );
+    }
 }
