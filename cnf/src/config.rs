@@ -318,6 +318,7 @@ pub struct PortConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<MacAddr>,
     /// VLAN id per role, for ports carrying several roles (1..=4094).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub vlans: BTreeMap<Role, u16>,
     /// IP MTU of the port, 1280..=9600.
     pub mtu: u16,
@@ -398,8 +399,10 @@ pub struct InterfaceConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway_v6: Option<Ipv6Addr>,
     /// Further static routes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<Route>,
     /// Static neighbours, IP → MAC (no ARP/ND for these).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub neighbors: BTreeMap<IpAddr, MacAddr>,
 }
 

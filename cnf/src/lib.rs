@@ -5,7 +5,11 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod ctl;
+pub mod grpc;
+pub mod http;
 pub mod k8s;
 pub mod metrics;
+pub mod run;
 pub mod state;
 pub mod types;

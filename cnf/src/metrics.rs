@@ -156,7 +156,8 @@ pub fn render(state: &dyn UpfState) -> String {
     for (name, help, get) in port_counters {
         w.family(name, "counter", help);
         for p in &st.ports {
-            let roles = p.roles.join(",");
+            // "+" rather than ",": some lenient parsers split label values at commas.
+            let roles = p.roles.join("+");
             w.sample(name, &[("port", &p.name), ("roles", &roles)], get(p));
         }
     }
