@@ -27,12 +27,28 @@ pub const NONE: u16 = u16::MAX;
 pub const DEFAULT_UE_V6_PREFIX: u8 = 64;
 
 /// Key of the uplink (tunnel) index: TEID and local address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TunnelKey {
     /// Local TEID.
     pub teid: u32,
     /// Local address the tunnel terminates on.
     pub addr: IpAddr,
+}
+
+impl core::hash::Hash for TunnelKey {
+    /// One word per key: the TEID carries the entropy, the address (one of
+    /// the UPF's few) is folded in.
+    #[inline]
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        let a = match self.addr {
+            IpAddr::V4(a) => u64::from(u32::from(a)),
+            IpAddr::V6(a) => {
+                let b = u128::from(a);
+                (b as u64) ^ ((b >> 64) as u64) ^ (1 << 63)
+            }
+        };
+        state.write_u64((u64::from(self.teid) << 32) ^ a);
+    }
 }
 
 /// A compiled PDR.

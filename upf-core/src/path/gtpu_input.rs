@@ -34,7 +34,11 @@ pub(crate) fn gtpu<B: PacketBuf>(
         return Verdict::Drop(DropReason::GtpuVersion);
     }
     let mut qfi = None;
+    // The header length falls out of the one walk over the chain that
+    // `new_checked` already validated.
+    let mut hdr_len = if gtp.has_optional() { 12 } else { 8 };
     for (ty, content) in gtp.extension_headers() {
+        hdr_len += content.len() + 2;
         if ty == u8::from(ExtHeaderType::PduSessionContainer) {
             match PduSessionInfo::parse(content) {
                 Ok(info) if qfi.is_none() => qfi = Some(info.qfi()),
@@ -45,7 +49,6 @@ pub(crate) fn gtpu<B: PacketBuf>(
         }
     }
     let teid = gtp.teid();
-    let hdr_len = gtp.header_len();
     let msg_len = gtp.message_len();
     match gtp.msg_type() {
         MessageType::GPdu => {}
