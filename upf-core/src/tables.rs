@@ -81,10 +81,42 @@ pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 struct PrefixIndex<A> {
     /// Prefix lengths in use, longest first, with how many entries use each.
     lens: Vec<(u8, usize)>,
-    map: FastMap<(A, u8), Arc<SessionRules>>,
+    map: FastMap<PrefixKey<A>, Arc<SessionRules>>,
 }
 
-impl<A: Copy + Eq + core::hash::Hash> PrefixIndex<A> {
+/// A masked address and its prefix length, hashed as one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PrefixKey<A>(A, u8);
+
+/// Addresses folded into one word for hashing.
+trait Fold {
+    fn fold(&self) -> u64;
+}
+
+impl Fold for Ipv4Addr {
+    #[inline]
+    fn fold(&self) -> u64 {
+        u64::from(u32::from(*self))
+    }
+}
+
+impl Fold for Ipv6Addr {
+    #[inline]
+    fn fold(&self) -> u64 {
+        let b = u128::from(*self);
+        // The interesting bits of a UE prefix are in the upper half.
+        ((b >> 64) as u64).rotate_left(17) ^ (b as u64)
+    }
+}
+
+impl<A: Fold> core::hash::Hash for PrefixKey<A> {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.fold() ^ (u64::from(self.1) << 56));
+    }
+}
+
+impl<A: Copy + Eq + Fold> PrefixIndex<A> {
     fn with_capacity(n: usize) -> Self {
         PrefixIndex {
             lens: Vec::with_capacity(8),
@@ -93,7 +125,7 @@ impl<A: Copy + Eq + core::hash::Hash> PrefixIndex<A> {
     }
 
     fn insert(&mut self, key: A, len: u8, rules: Arc<SessionRules>) {
-        if self.map.insert((key, len), rules).is_none() {
+        if self.map.insert(PrefixKey(key, len), rules).is_none() {
             match self.lens.iter_mut().find(|(l, _)| *l == len) {
                 Some((_, n)) => *n += 1,
                 None => {
@@ -105,8 +137,12 @@ impl<A: Copy + Eq + core::hash::Hash> PrefixIndex<A> {
     }
 
     fn remove_if(&mut self, key: A, len: u8, seid: u64) {
-        if self.map.get(&(key, len)).is_some_and(|r| r.seid == seid) {
-            self.map.remove(&(key, len));
+        if self
+            .map
+            .get(&PrefixKey(key, len))
+            .is_some_and(|r| r.seid == seid)
+        {
+            self.map.remove(&PrefixKey(key, len));
             if let Some(i) = self.lens.iter().position(|(l, _)| *l == len) {
                 self.lens[i].1 -= 1;
                 if self.lens[i].1 == 0 {
@@ -120,7 +156,7 @@ impl<A: Copy + Eq + core::hash::Hash> PrefixIndex<A> {
     fn lookup(&self, mask: impl Fn(u8) -> A) -> Option<&Arc<SessionRules>> {
         self.lens
             .iter()
-            .find_map(|&(len, _)| self.map.get(&(mask(len), len)))
+            .find_map(|&(len, _)| self.map.get(&PrefixKey(mask(len), len)))
     }
 }
 

@@ -186,8 +186,10 @@ impl UsageCounters {
                 Ordering::Relaxed,
             );
         }
+        // A plain store: workers racing here may leave a time a burst older,
+        // which is as precise as the clock they read.
         if self.last_ns.load(Ordering::Relaxed) < now_ns {
-            self.last_ns.fetch_max(now_ns, Ordering::Relaxed);
+            self.last_ns.store(now_ns, Ordering::Relaxed);
         }
     }
 
