@@ -212,6 +212,9 @@ pub fn run(
         }
         if now >= next_report {
             next_report += second;
+            if measuring {
+                st.seconds = now.saturating_sub(measure_at) as f64 / hz as f64;
+            }
             progress(&st);
         }
 

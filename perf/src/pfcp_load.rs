@@ -374,3 +374,109 @@ pub fn spawn_fake_upf(
     });
     Ok((addr, h))
 }
+
+/// The project's own N4 node (`pfcp::node::Node` behind its tokio UDP
+/// driver) running in this process, with one stand-in worker that applies
+/// published rules to its lookup tables the way dataplane workers do
+/// between bursts, so that responses go out after apply. Until the `upf`
+/// binary wires the node to the real workers, this is what the PFCP load
+/// is measured against.
+#[derive(Debug)]
+pub struct NodeUnderTest {
+    /// Where the node listens.
+    pub addr: SocketAddr,
+    shutdown: pfcp::server::Shutdown,
+    runtime: std::thread::JoinHandle<()>,
+    worker_stop: Arc<AtomicBool>,
+    worker: std::thread::JoinHandle<usize>,
+}
+
+impl NodeUnderTest {
+    /// Starts the node on `bind` (port 0: any) with N3 address `n3`.
+    pub fn spawn(bind: SocketAddr, n3: Ipv4Addr, max_sessions: usize) -> std::io::Result<Self> {
+        use pfcp::node::{Node, NodeConfig};
+        use upf_core::publish::Publisher;
+        use upf_core::tables::Tables;
+
+        let node_ip = match bind.ip() {
+            std::net::IpAddr::V4(a) if !a.is_unspecified() => a,
+            _ => Ipv4Addr::LOCALHOST,
+        };
+        let mut cfg = NodeConfig::new(NodeId::Ipv4(node_ip), recovery());
+        cfg.n3_ipv4 = Some(n3);
+        cfg.max_sessions = max_sessions;
+        cfg.max_sessions_per_peer = max_sessions;
+        let (publisher, mut subs) = Publisher::new(1, 65_536);
+        let sub = subs.pop().expect("one subscriber");
+        let worker_stop = Arc::new(AtomicBool::new(false));
+        let ws = worker_stop.clone();
+        let worker = std::thread::Builder::new()
+            .name("pfcp-load-worker".into())
+            .spawn(move || {
+                let mut tables = Tables::with_capacity(max_sessions);
+                sub.set_active(true);
+                while !ws.load(Ordering::Relaxed) {
+                    if sub.drain(&mut tables, 1024) == 0 {
+                        std::thread::sleep(Duration::from_micros(20));
+                    }
+                }
+                sub.set_active(false);
+                tables.len()
+            })?;
+        let node = Node::new(cfg, publisher, Instant::now());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let runtime = std::thread::Builder::new()
+            .name("pfcp-load-node".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let (server, handles) = match pfcp::server::Server::bind(node, bind).await {
+                        Ok(x) => x,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let addr = server.local_addr();
+                    let pfcp::server::Handles {
+                        mut events,
+                        reports,
+                        shutdown,
+                    } = handles;
+                    let _ = tx.send(addr.map(|a| (a, shutdown)));
+                    // Nobody consumes node events here; drain them.
+                    tokio::spawn(async move { while events.recv().await.is_some() {} });
+                    let _keep = reports;
+                    let _ = server.run().await;
+                });
+            })?;
+        let (addr, shutdown) = rx
+            .recv()
+            .map_err(|_| std::io::Error::other("node thread ended"))??;
+        Ok(NodeUnderTest {
+            addr,
+            shutdown,
+            runtime,
+            worker_stop,
+            worker,
+        })
+    }
+
+    /// Stops the node and the worker; returns the sessions in the worker's
+    /// tables.
+    pub fn stop(self) -> usize {
+        self.shutdown.shutdown();
+        let _ = self.runtime.join();
+        self.worker_stop.store(true, Ordering::Relaxed);
+        self.worker.join().unwrap_or(0)
+    }
+}

@@ -71,3 +71,25 @@ fn request_carries_the_session_rules() {
     assert_eq!(back, req);
     assert_eq!(back.cp_f_seid.seid, s.seid(7));
 }
+
+#[test]
+fn establishes_sessions_on_the_real_node() {
+    use perf::pfcp_load::NodeUnderTest;
+    let node = NodeUnderTest::spawn(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "192.0.2.1".parse().unwrap(),
+        10_000,
+    )
+    .unwrap();
+    let mut cfg = LoadConfig::new(node.addr, 500);
+    cfg.rate = 0;
+    cfg.window = 64;
+    let r = run(&cfg, |_| {}).unwrap();
+    let in_tables = node.stop();
+    assert!(r.associated);
+    assert!(r.rejected.is_empty(), "{r:?}");
+    assert_eq!(r.accepted, 500, "{r:?}");
+    assert_eq!(r.timed_out, 0);
+    // Answered after apply: every accepted session is in the worker's tables.
+    assert_eq!(in_tables, 500);
+}

@@ -9,19 +9,20 @@
 //! bench topology (4 PDRs, 2 FARs, 1 QER, 1 URR each) at the target rate
 //! and prints the rate achieved and response latency percentiles as JSON.
 //! `--fake` starts a stand-in UPF on `--upf` in this process first (to try
-//! the tool without an N4 node).
+//! the tool itself); `--node` starts the project's N4 node (`pfcp::node`
+//! with its UDP driver and one worker applying the rules) on `--upf`.
 #![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use perf::pfcp_load::{run, spawn_fake_upf, LoadConfig};
+use perf::pfcp_load::{run, spawn_fake_upf, LoadConfig, NodeUnderTest};
 
 fn usage() -> ! {
     eprintln!(
         "usage: pfcp-load --upf ADDR:PORT [--sessions N] [--rate PER_S] [--window N] [--smf IPV4] \
-         [--bind ADDR:PORT] [--timeout-ms MS] [--fake]"
+         [--bind ADDR:PORT] [--timeout-ms MS] [--fake | --node]"
     );
     std::process::exit(64)
 }
@@ -30,6 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut cfg = LoadConfig::new("127.0.0.1:8805".parse()?, 10_000);
     cfg.window = 1024;
     let mut fake = false;
+    let mut node = false;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -45,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 cfg.timeout = Duration::from_millis(v().parse().unwrap_or_else(|_| usage()))
             }
             "--fake" => fake = true,
+            "--node" => node = true,
             _ => usage(),
         }
     }
@@ -56,14 +59,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         None
     };
+    let node_under_test = if node {
+        let n = NodeUnderTest::spawn(
+            cfg.upf,
+            cfg.sessions.topo.upf_n3,
+            cfg.sessions.count as usize + 1024,
+        )?;
+        cfg.upf = n.addr;
+        Some(n)
+    } else {
+        None
+    };
     let r = run(&cfg, |n| eprintln!("{n} sessions established"))?;
     stop.store(true, Ordering::Relaxed);
+    let in_tables = node_under_test.map(NodeUnderTest::stop);
     if let Some(h) = fake_thread {
         let _ = h.join();
     }
     let out = serde_json::json!({
         "upf": cfg.upf.to_string(),
         "fake_upf": fake,
+        "in_process_node": node,
+        "sessions_in_worker_tables": in_tables,
         "sessions": cfg.sessions.count,
         "target_rate": cfg.rate,
         "window": cfg.window,
