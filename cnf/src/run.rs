@@ -64,6 +64,7 @@ pub fn init_tracing(cfg: &LogConfig) -> Result<(), RunError> {
         .map_err(|e| RunError::Logging(e.to_string()))?;
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_writer(std::io::stdout);
     let r = match cfg.format {
         LogFormat::Json => b.json().flatten_event(false).try_init(),

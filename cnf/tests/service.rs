@@ -237,6 +237,9 @@ fn run_serves_health_metrics_grpc_and_drains_on_sigterm() {
         assert_eq!(o.mode, "auto");
     });
 
+    // The client's connection closes with its runtime.
+    drop(rt);
+
     // upf ctl against the running process.
     let out = ctl(&url, &["stats"]);
     assert!(out.status.success(), "{out:?}");
@@ -254,6 +257,11 @@ fn run_serves_health_metrics_grpc_and_drains_on_sigterm() {
     // SIGTERM: readiness goes, the process drains and exits 0.
     upf.sigterm();
     upf.wait_log("drained; exiting", |_| true);
+    assert!(
+        !upf.seen.iter().any(|l| l.contains("drain timed out")),
+        "{:?}",
+        upf.seen
+    );
     let status = upf.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
