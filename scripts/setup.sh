@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(dpdk dpdk-dev libdpdk-dev clang libclang-dev pkg-config libpcap-dev libnuma-dev
-      python3-scapy tshark iproute2 protobuf-compiler)
+      python3-scapy python3-venv tshark iproute2 protobuf-compiler)
 
 missing=()
 for p in "${PKGS[@]}"; do
