@@ -436,7 +436,7 @@ struct Held {
 
 #[derive(Debug)]
 enum HeldBody {
-    Message(Message),
+    Message(Box<Message>),
     /// Usage reports are read when the change is applied, so that nothing
     /// counted before the switch is missed.
     Modification(msg::SessionModificationResponse, Vec<report::FinalUsage>),
@@ -452,7 +452,8 @@ struct Deferred {
     key: Key,
 }
 
-/// The outcome of a request.
+/// The outcome of a request (transient: returned once per request).
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     /// Answer now.
     Respond(Message, Option<u64>),
@@ -1234,7 +1235,7 @@ impl<D: Dataplane> Node<D> {
             }
             let h = self.held.pop_front().expect("front exists");
             let message: Message = match h.body {
-                HeldBody::Message(m) => m,
+                HeldBody::Message(m) => *m,
                 HeldBody::Modification(mut r, usage) => {
                     r.usage_reports = usage.iter().map(|u| self.final_report(u)).collect();
                     r.into()

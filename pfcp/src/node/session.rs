@@ -97,6 +97,37 @@ struct Alloc {
     ue_v4: Option<Ipv4Addr>,
 }
 
+/// The Create IEs of a request.
+struct Creates<'a> {
+    bars: &'a [p::CreateBar],
+    qers: &'a [p::CreateQer],
+    urrs: &'a [p::CreateUrr],
+    fars: &'a [p::CreateFar],
+    pdrs: &'a [p::CreatePdr],
+}
+
+impl<'a> Creates<'a> {
+    fn of_establishment(r: &'a msg::SessionEstablishmentRequest) -> Self {
+        Creates {
+            bars: r.create_bar.as_slice(),
+            qers: &r.create_qers,
+            urrs: &r.create_urrs,
+            fars: &r.create_fars,
+            pdrs: &r.create_pdrs,
+        }
+    }
+
+    fn of_modification(r: &'a msg::SessionModificationRequest) -> Self {
+        Creates {
+            bars: r.create_bar.as_slice(),
+            qers: &r.create_qers,
+            urrs: &r.create_urrs,
+            fars: &r.create_fars,
+            pdrs: &r.create_pdrs,
+        }
+    }
+}
+
 fn keys(f: &m::FTeid) -> impl Iterator<Item = TunnelKey> + '_ {
     [f.ipv4.map(IpAddr::V4), f.ipv6.map(IpAddr::V6)]
         .into_iter()
@@ -270,13 +301,16 @@ impl<D: Dataplane> Node<D> {
         &mut self,
         model: &mut Session,
         alloc: &mut Alloc,
-        bars: &[p::CreateBar],
-        qers: &[p::CreateQer],
-        urrs: &[p::CreateUrr],
-        fars: &[p::CreateFar],
-        pdrs: &[p::CreatePdr],
+        c: Creates<'_>,
     ) -> Result<(), Failure> {
         let re = |e: m::RuleError| rule_error(&e);
+        let Creates {
+            bars,
+            qers,
+            urrs,
+            fars,
+            pdrs,
+        } = c;
         for b in bars {
             model.create_bar(convert::create_bar(b)).map_err(re)?;
         }
@@ -366,15 +400,7 @@ impl<D: Dataplane> Node<D> {
         let mut model = Session::new(seid);
         let mut alloc = Alloc::default();
         let built = self
-            .create_rules(
-                &mut model,
-                &mut alloc,
-                r.create_bar.as_slice(),
-                &r.create_qers,
-                &r.create_urrs,
-                &r.create_fars,
-                &r.create_pdrs,
-            )
+            .create_rules(&mut model, &mut alloc, Creates::of_establishment(&r))
             .and_then(|()| self.compile_checked(seid, &model, None));
         let rules = match built {
             Ok(rules) => Arc::new(rules),
@@ -430,7 +456,7 @@ impl<D: Dataplane> Node<D> {
             key: None,
             seq: 0,
             seid: Some(cp_seid),
-            body: HeldBody::Message(response.into()),
+            body: HeldBody::Message(Box::new(response.into())),
             events: vec![NodeEvent::SessionCreated { seid, cp_seid }],
         })
     }
@@ -638,15 +664,7 @@ impl<D: Dataplane> Node<D> {
                 }
             }
         }
-        self.create_rules(
-            model,
-            alloc,
-            r.create_bar.as_slice(),
-            &r.create_qers,
-            &r.create_urrs,
-            &r.create_fars,
-            &r.create_pdrs,
-        )?;
+        self.create_rules(model, alloc, Creates::of_modification(r))?;
         if let Some(u) = &r.update_bar {
             let old = model
                 .bar(u.bar_id.0)
