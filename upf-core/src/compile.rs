@@ -14,7 +14,7 @@ use arrayvec::ArrayVec;
 use crate::qos::{Meter, MeterConfig};
 use crate::rules::RuleError;
 use crate::rules::{
-    ApplyAction, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
+    ApplyAction, OuterHeaderCreationKind, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
     OuterHeaderRemoval, PdrId, Session, UeIpAddress, Urr,
 };
 use crate::sdf::{Assigned, SdfFilter};
@@ -100,10 +100,83 @@ pub struct CompiledPdr {
     pub dl_meters: Refs<Arc<Meter>>,
     /// Usage counters of the PDR's URRs.
     pub usage: Refs<Arc<UsageCounters>>,
+    /// The outer header this PDR's packets get, prebuilt, when it does not
+    /// depend on the packet (IPv4 GTP-U with a QFI known at compile time).
+    pub encap: Option<EncapTemplate>,
     /// The SDF filters detect every packet that passes the UE address check
     /// (none, or one like `permit out ip from any to assigned`), so the
     /// inner packet's ports need not be read.
     pub sdf_trivial: bool,
+}
+
+/// A prebuilt outer IPv4/UDP/GTP-U header (with the PDU Session Container
+/// when the PDR's packets carry one). Total length, identification, TTL,
+/// source address and checksums are left zero and written per packet.
+#[derive(Debug, Clone, Copy)]
+pub struct EncapTemplate {
+    /// The header bytes.
+    pub bytes: [u8; ENCAP_TEMPLATE_MAX],
+    /// How many of them.
+    pub len: u8,
+    /// The tunnel peer.
+    pub dst: Ipv4Addr,
+    /// Whether it carries a PDU Session Container.
+    pub with_psc: bool,
+}
+
+/// Largest prebuilt outer header: IPv4 20, UDP 8, GTP-U 12, container 8.
+pub const ENCAP_TEMPLATE_MAX: usize = 48;
+
+fn encap_template(pdr: &CompiledPdr) -> Option<EncapTemplate> {
+    use crate::wire::{
+        DlPduSessionInfo, GtpuPacket, GtpuRepr, IpProtocol, Ipv4Packet, Ipv4Repr, PduSessionInfo, UdpPacket,
+        UlPduSessionInfo,
+    };
+    let Some(FarAction::Forward(fwd)) = &pdr.action else { return None };
+    let ohc = fwd.outer_header_creation?;
+    if ohc.kind != OuterHeaderCreationKind::GtpuUdpIpv4 {
+        return None;
+    }
+    let dst = ohc.ipv4?;
+    // The marking must not depend on the QFI a packet arrives with.
+    let marking = match (pdr.marking, pdr.fteid) {
+        (Some(m), _) => Some(m),
+        (None, None) => pdr.qfi.map(|q| (q, false, None)),
+        (None, Some(_)) => return None,
+    };
+    let psc = match (fwd.destination, marking) {
+        (Interface::Access, Some((qfi, rqi, ppi))) => {
+            Some(PduSessionInfo::Dl(DlPduSessionInfo { rqi, ppi, ..DlPduSessionInfo::new(qfi) }))
+        }
+        (Interface::Core, Some((qfi, _, _))) => Some(PduSessionInfo::Ul(UlPduSessionInfo::new(qfi))),
+        _ => None,
+    };
+    let gtp = GtpuRepr { pdu_session: psc, ..GtpuRepr::gpdu(ohc.teid, 0) };
+    let len = 20 + 8 + gtp.header_len();
+    if len > ENCAP_TEMPLATE_MAX {
+        return None;
+    }
+    let mut bytes = [0u8; ENCAP_TEMPLATE_MAX];
+    let tos = fwd.tos.unwrap_or(0);
+    Ipv4Repr {
+        src_addr: Ipv4Addr::UNSPECIFIED,
+        dst_addr: dst,
+        next_header: IpProtocol::Udp,
+        payload_len: 0,
+        hop_limit: 0,
+        dscp: tos >> 2,
+        ecn: tos & 3,
+        ident: 0,
+        dont_frag: false,
+    }
+    .emit(&mut Ipv4Packet::new_unchecked(&mut bytes[..20]));
+    bytes[10] = 0;
+    bytes[11] = 0;
+    let mut udp = UdpPacket::new_unchecked(&mut bytes[20..28]);
+    udp.set_src_port(crate::wire::GTPU_PORT);
+    udp.set_dst_port(crate::wire::GTPU_PORT);
+    gtp.emit(&mut GtpuPacket::new_unchecked(&mut bytes[28..len]));
+    Some(EncapTemplate { bytes, len: len as u8, dst, with_psc: psc.is_some() })
 }
 
 /// A short list kept inline (two entries cover the common PDR: a session
@@ -443,6 +516,7 @@ pub fn compile(
                 ul_meters: Refs::default(),
                 dl_meters: Refs::default(),
                 usage: Refs::default(),
+                encap: None,
                 sdf_trivial: pdi.sdf_filters.is_empty()
                     || (pdi.ue_ip.is_some() && pdi.sdf_filters.iter().any(SdfFilter::is_match_all)),
             }
@@ -466,6 +540,7 @@ pub fn compile(
             .iter()
             .map(|&u| urrs[usize::from(u)].counters.clone())
             .collect();
+        p.encap = encap_template(p);
     }
 
     let mut tunnel_keys = Vec::new();
@@ -570,12 +645,12 @@ mod test {
         // A session's hot data should stay within a few cache lines: the
         // fast path prefetches it whole.
         assert!(
-            core::mem::size_of::<CompiledPdr>() <= 300,
+            core::mem::size_of::<CompiledPdr>() <= 352,
             "{}",
             core::mem::size_of::<CompiledPdr>()
         );
         assert!(
-            core::mem::size_of::<SessionRules>() <= 720,
+            core::mem::size_of::<SessionRules>() <= 832,
             "{}",
             core::mem::size_of::<SessionRules>()
         );

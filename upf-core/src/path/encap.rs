@@ -3,11 +3,13 @@
 //! prepended into the buffer's headroom. Lengths and checksums are written
 //! once, at the end.
 
-use core::net::IpAddr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use super::far::EncapPlan;
 use super::{PathConfig, PathState};
 use crate::buf::PacketBuf;
+use crate::compile::EncapTemplate;
+use crate::wire::checksum;
 use crate::wire::{
     GtpuPacket, GtpuRepr, IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, MessageType,
     PduSessionInfo, UdpPacket, GTPU_PORT,
@@ -45,6 +47,36 @@ pub(crate) fn encap<B: PacketBuf>(
     let inner_len = buf.len();
     let gtp = gtpu_repr(plan.teid, plan.psc, inner_len);
     write_outer(cfg, st, buf, plan, &gtp);
+}
+
+/// Wraps the IP packet in the buffer into a prebuilt outer header, writing
+/// the per-packet fields. The caller checked the headroom.
+#[inline]
+pub(crate) fn encap_template<B: PacketBuf>(
+    cfg: &PathConfig,
+    st: &mut PathState,
+    buf: &mut B,
+    t: &EncapTemplate,
+    src: Ipv4Addr,
+) {
+    let n = usize::from(t.len);
+    let inner = buf.len();
+    if !buf.prepend(n) {
+        return;
+    }
+    let d = buf.data_mut();
+    d[..n].copy_from_slice(&t.bytes[..n]);
+    let total = (inner + n) as u16;
+    st.ip_ident = st.ip_ident.wrapping_add(1);
+    d[2..4].copy_from_slice(&total.to_be_bytes());
+    d[4..6].copy_from_slice(&st.ip_ident.to_be_bytes());
+    d[8] = cfg.outer_ttl;
+    d[12..16].copy_from_slice(&src.octets());
+    let c = checksum::checksum(&d[..20]);
+    d[10..12].copy_from_slice(&c.to_be_bytes());
+    d[24..26].copy_from_slice(&(total - 20).to_be_bytes());
+    // GTP-U Length: everything after its first 8 octets.
+    d[30..32].copy_from_slice(&(total - 36).to_be_bytes());
 }
 
 /// Writes an End Marker (the buffer is empty) into the tunnel of `plan`.

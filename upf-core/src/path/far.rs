@@ -7,7 +7,7 @@ use core::net::IpAddr;
 use super::classify::Pkt;
 use super::{encap, qer, urr, ControlEvent, Ctx, PathState, Verdict};
 use crate::buf::PacketBuf;
-use crate::compile::{FarAction, Forward, SessionRules};
+use crate::compile::{CompiledPdr, EncapTemplate, FarAction, Forward, SessionRules};
 use crate::counters::{DropReason, Stat};
 use crate::rules::{Interface, OuterHeaderCreationKind};
 use crate::wire::{DlPduSessionInfo, PduSessionInfo, UlPduSessionInfo};
@@ -61,6 +61,13 @@ pub(crate) fn apply<B: PacketBuf>(
         return Verdict::Drop(DropReason::TtlExceeded);
     }
 
+    // A prebuilt outer header: the common downlink case.
+    if let Some(t) = &pdr.encap {
+        if !t.with_psc || ctx.cfg.dl_pdu_session_container || fwd.destination != Interface::Access {
+            return apply_template(ctx, st, buf, pdr, fwd.destination, t, start, len, removes);
+        }
+    }
+
     // Everything that can still refuse the packet is decided before the
     // packet is changed and counted.
     let plan = match plan_encap(ctx, rules, pdr_idx, fwd, pkt, len) {
@@ -112,6 +119,50 @@ pub(crate) fn apply<B: PacketBuf>(
         egress: fwd.destination,
         next_hop,
     }
+}
+
+/// Forwarding into a tunnel with the PDR's prebuilt outer header.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn apply_template<B: PacketBuf>(
+    ctx: &Ctx<'_>,
+    st: &mut PathState,
+    buf: &mut B,
+    pdr: &CompiledPdr,
+    destination: Interface,
+    t: &EncapTemplate,
+    start: usize,
+    len: usize,
+    removes: bool,
+) -> Verdict {
+    let overhead = usize::from(t.len);
+    let Some(src) = ctx.cfg.source_v4(destination) else {
+        return Verdict::Drop(DropReason::NoRoute);
+    };
+    if len + overhead > usize::from(ctx.cfg.mtu) {
+        return Verdict::Drop(DropReason::MtuExceeded);
+    }
+    if buf.headroom() + start < overhead {
+        return Verdict::Drop(DropReason::NoHeadroom);
+    }
+    let uplink = pdr.uplink;
+    if let Err(reason) = qer::meter(pdr, uplink, len, ctx.now_ns) {
+        return Verdict::Drop(reason);
+    }
+    if let Err(reason) = urr::admit(pdr, uplink, len) {
+        return Verdict::Drop(reason);
+    }
+    urr::count(pdr, uplink, len, ctx.now_ns);
+    let ok = buf.adj(start) && buf.truncate(len);
+    debug_assert!(ok, "bounds checked by the caller");
+    decrement_hop_limit(buf.data_mut());
+    if removes {
+        st.counters.stat(Stat::Decap);
+    }
+    encap::encap_template(ctx.cfg, st, buf, t, src);
+    st.counters.stat(Stat::Encap);
+    st.counters.stat(if destination == Interface::Access { Stat::ForwardAccess } else { Stat::ForwardCore });
+    Verdict::Forward { egress: destination, next_hop: IpAddr::V4(t.dst) }
 }
 
 /// An outer header to create.
