@@ -377,7 +377,7 @@ mod test {
         ];
         let (sent, _, _) = simulate(cfg, &flows);
         let total = sent[0] + sent[1];
-        assert!(total >= 9_900 && total <= 10_100, "link full: {total}");
+        assert!((9_900..=10_100).contains(&total), "link full: {total}");
         assert!(
             sent[1] * 1000 >= total * 45,
             "low share {} of {total}",
