@@ -10,6 +10,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== helm chart: lint, render, validate"
+bash helm/test.sh
 echo "== cargo test"
 mkdir -p target
 cargo test --workspace --no-fail-fast 2>&1 | tee target/test.log
