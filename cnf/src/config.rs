@@ -27,6 +27,7 @@
 //! | `UPF_N3_ADDRESSES`, `UPF_N6_ADDRESSES`, `UPF_N9_ADDRESSES` | `interfaces.<role>.addresses` | comma-separated CIDRs |
 //! | `UPF_OFFLOAD` | `offload.mode` | `off`, `auto`, `required` |
 //! | `UPF_DATAPLANE_ENABLED` | `dataplane.enabled` | `true` or `false` |
+//! | `UPF_IDLE_YIELD` | `dataplane.idle_yield` | `true` or `false` |
 //! | `UPF_GRPC_LISTEN` | `management.grpc_listen` | `ip:port` |
 //! | `UPF_HTTP_LISTEN` | `management.http_listen` | `ip:port` |
 //! | `UPF_ANNOTATIONS_FILE` | `kubernetes.annotations_file` | path |
@@ -232,11 +233,18 @@ pub struct DataplaneConfig {
     /// tests and for trying the management side without DPDK. Ports are still
     /// validated when given. Env `UPF_DATAPLANE_ENABLED`.
     pub enabled: bool,
+    /// Workers yield the CPU when a poll finds nothing. For shared lab and
+    /// test machines; leave off in production, where workers own their
+    /// cores. Env `UPF_IDLE_YIELD`.
+    pub idle_yield: bool,
 }
 
 impl Default for DataplaneConfig {
     fn default() -> Self {
-        DataplaneConfig { enabled: true }
+        DataplaneConfig {
+            enabled: true,
+            idle_yield: false,
+        }
     }
 }
 
@@ -750,6 +758,9 @@ impl Config {
         }
         if let Some(v) = get("UPF_DATAPLANE_ENABLED") {
             self.dataplane.enabled = parse_env("UPF_DATAPLANE_ENABLED", "dataplane.enabled", v)?;
+        }
+        if let Some(v) = get("UPF_IDLE_YIELD") {
+            self.dataplane.idle_yield = parse_env("UPF_IDLE_YIELD", "dataplane.idle_yield", v)?;
         }
         if let Some(v) = get("UPF_GRPC_LISTEN") {
             self.management.grpc_listen =

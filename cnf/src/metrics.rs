@@ -252,6 +252,15 @@ pub fn render(state: &dyn UpfState) -> String {
     }
 
     w.family(
+        "upf_control_events_total",
+        "counter",
+        "GTP-U and buffering events handled by the control side, by event.",
+    );
+    for (ev, n) in &st.control_events {
+        w.sample("upf_control_events_total", &[("event", ev)], *n);
+    }
+
+    w.family(
         "upf_offload_mode",
         "gauge",
         "Configured offload mode, value 1.",

@@ -1,33 +1,45 @@
-//! `upf run`: logging, the tokio runtime with the management servers, the
-//! PFCP socket, and a clean drain on SIGTERM/SIGINT.
+//! `upf run`: logging, the tokio runtime, EAL and the DPDK dataplane, the
+//! N4 node behind its UDP driver, the management servers, and a clean
+//! drain on SIGTERM/SIGINT.
 //!
-//! # Where the dataplane and the N4 node plug in
+//! # Order of things
 //!
-//! [`run`] builds the state and binds the PFCP sockets, then [`start`]s the
-//! management servers over an `Arc<dyn UpfState>`. Today the state is an
-//! [`InMemoryState`] listing the configured ports and workers, and the PFCP
-//! sockets are bound (so the address is reserved and readiness can say
-//! "listening") but not yet read. The wiring to come:
-//! 1. when `dataplane.enabled`, start EAL, ports and workers on
-//!    `cores.workers` from the resolved [`Config`] before [`start`];
-//! 2. hand [`PfcpSockets`] to the N4 node's driver task;
-//! 3. pass a state that reads the dataplane and the node (or keep the
-//!    in-memory one and feed it from a periodic task);
-//! 4. on shutdown, stop the node and the workers after the servers drained.
+//! 1. The tokio runtime is built first, so its threads (PFCP, gRPC,
+//!    metrics) exist before `rte_eal_init` and do not inherit the main
+//!    lcore's CPU affinity; EAL is also told to restore the caller's.
+//! 2. When `dataplane.enabled`: EAL from `[eal]` and the ports' devices,
+//!    then the [`dataplane::Dataplane`] from the resolved configuration
+//!    ([`crate::wiring`]), started before PFCP is served.
+//! 3. The N4 node ([`pfcp::node::Node`]) with a [`RuleAdapter`] over the
+//!    dataplane's rule sink (or a worker-less publisher when the dataplane
+//!    is disabled), bound on the first `pfcp.listen` address.
+//! 4. A thread turns the dataplane's control frames into node reports
+//!    ([`ControlEvents`]); a task records node events (associations,
+//!    sessions' CP SEIDs); every 500 ms the dataplane's figures are pushed
+//!    into the state the metrics and the gRPC API read ([`LiveState`]).
+//! 5. SIGTERM/SIGINT: readiness off, the PFCP server stops (pending
+//!    datagrams sent; no new sessions), the management servers drain, the
+//!    dataplane stops (workers joined, ports closed, `net_pcap` output
+//!    flushed), exit 0.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, LogConfig, LogFormat};
 use crate::grpc::ManagementService;
 use crate::http::{self, HttpState};
-use crate::state::{InMemoryState, UpfState};
+use crate::live::{
+    push_stats, Backend, ControlEvents, EventCounts, LiveState, RuleAdapter, Sessions, StatsCursor,
+};
+use crate::state::{unix_ms, AssociationInfo, AssociationState, InMemoryState, UpfState};
+use crate::wiring;
 
 /// Why the service could not start or stopped badly.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +68,12 @@ pub enum RunError {
     /// Logging could not be set up.
     #[error("logging: {0}")]
     Logging(String),
+    /// The configuration could not be turned into running parts.
+    #[error("{0}")]
+    Wiring(#[from] wiring::WiringError),
+    /// EAL or the dataplane failed.
+    #[error("dataplane: {0}")]
+    Dataplane(String),
 }
 
 /// Installs the global tracing subscriber.
@@ -71,27 +89,6 @@ pub fn init_tracing(cfg: &LogConfig) -> Result<(), RunError> {
         LogFormat::Text => b.try_init(),
     };
     r.map_err(|e| RunError::Logging(e.to_string()))
-}
-
-/// The PFCP sockets, one per `pfcp.listen` address.
-#[derive(Debug)]
-pub struct PfcpSockets(pub Vec<UdpSocket>);
-
-/// Binds every `pfcp.listen` address.
-pub async fn bind_pfcp(cfg: &Config) -> Result<PfcpSockets, RunError> {
-    let mut v = Vec::new();
-    for addr in &cfg.pfcp.listen {
-        let s = UdpSocket::bind(addr)
-            .await
-            .map_err(|source| RunError::Bind {
-                what: "pfcp",
-                addr: *addr,
-                source,
-            })?;
-        tracing::info!(service = "pfcp", addr = %s.local_addr().map_err(RunError::Runtime)?, "listening");
-        v.push(s);
-    }
-    Ok(PfcpSockets(v))
 }
 
 /// The running management servers.
@@ -202,12 +199,136 @@ pub async fn wait_for_signal() -> Result<&'static str, RunError> {
     })
 }
 
+/// How often the dataplane's figures are copied into the state.
+const STATS_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Starts EAL and the dataplane (on the calling thread, after the runtime).
+fn start_dataplane(
+    cfg: &Config,
+    events: std::sync::mpsc::SyncSender<dataplane::ControlFrame>,
+) -> Result<dataplane::Dataplane, RunError> {
+    let eal_cfg = wiring::eal_config(cfg);
+    let mut dp_cfg = wiring::dataplane_config(cfg)?;
+    dp_cfg.control_events = Some(events);
+    tracing::info!(args = ?eal_cfg.args().unwrap_or_default(), "starting EAL");
+    dataplane::Eal::init(&eal_cfg).map_err(|e| RunError::Dataplane(e.to_string()))?;
+    let mut dp =
+        dataplane::Dataplane::new(dp_cfg).map_err(|e| RunError::Dataplane(e.to_string()))?;
+    dp.start().map_err(|e| RunError::Dataplane(e.to_string()))?;
+    for (i, p) in dp.ports().iter().enumerate() {
+        let name = cfg.ports.keys().nth(i).map_or("?", String::as_str);
+        tracing::info!(
+            port = name,
+            port_id = p.id(),
+            rx_queues = p.rx_queues(),
+            link_up = p.link().map(|l| l.up).unwrap_or(false),
+            "port started"
+        );
+    }
+    tracing::info!(
+        workers = cfg.cores.workers.as_ref().map_or(0, |w| w.len()),
+        software_steering = dp.software_steering(),
+        "dataplane started"
+    );
+    Ok(dp)
+}
+
+/// A PFCP Node ID as text (address or FQDN).
+pub fn node_id_text(n: &pfcp::ie::NodeId) -> String {
+    match n {
+        pfcp::ie::NodeId::Ipv4(a) => a.to_string(),
+        pfcp::ie::NodeId::Ipv6(a) => a.to_string(),
+        pfcp::ie::NodeId::Fqdn(f) => f.clone(),
+    }
+}
+
+/// Records node events: associations in the state, CP SEIDs and peers of
+/// sessions, end markers counted (the dataplane has no send path for them).
+async fn node_events(
+    mut rx: mpsc::Receiver<pfcp::node::NodeEvent>,
+    state: Arc<InMemoryState>,
+    sessions: Sessions,
+    counts: Arc<EventCounts>,
+) {
+    use pfcp::node::NodeEvent as E;
+    // Peers with an association now, by node ID.
+    let mut up: std::collections::BTreeMap<String, SocketAddr> = Default::default();
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            E::AssociationUp { node_id, addr } => {
+                let id = node_id_text(&node_id);
+                tracing::info!(peer = %id, %addr, "PFCP association up");
+                up.insert(id.clone(), addr);
+                state.put_association(AssociationInfo {
+                    peer_node_id: id,
+                    address: addr,
+                    state: AssociationState::Active,
+                    recovery_timestamp_s: 0,
+                    last_heartbeat_ms: unix_ms(),
+                    upf_initiated: false,
+                    sessions: 0,
+                });
+            }
+            E::AssociationDown {
+                node_id,
+                reason,
+                sessions_released,
+            } => {
+                let id = node_id_text(&node_id);
+                tracing::warn!(peer = %id, ?reason, sessions_released, "PFCP association down");
+                let addr = up.remove(&id);
+                state.put_association(AssociationInfo {
+                    peer_node_id: id,
+                    address: addr.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+                    state: match reason {
+                        pfcp::node::DownReason::HeartbeatTimeout => AssociationState::HeartbeatLost,
+                        pfcp::node::DownReason::Released => AssociationState::Released,
+                    },
+                    recovery_timestamp_s: 0,
+                    last_heartbeat_ms: 0,
+                    upf_initiated: false,
+                    sessions: 0,
+                });
+            }
+            E::PeerRestarted {
+                node_id,
+                sessions_released,
+                ..
+            } => {
+                tracing::warn!(peer = %node_id_text(&node_id), sessions_released, "PFCP peer restarted");
+            }
+            E::SessionCreated { seid, cp_seid } => {
+                // The node does not say which peer; with one association
+                // there is no doubt.
+                let peer = (up.len() == 1).then(|| up.keys().next().cloned()).flatten();
+                sessions.set_peer(seid, cp_seid, peer);
+                tracing::debug!(seid, cp_seid, "session established");
+            }
+            E::SessionDeleted { seid, reason } => {
+                tracing::debug!(seid, ?reason, "session deleted");
+            }
+            E::SendEndMarker {
+                seid, peer, teid, ..
+            } => {
+                counts
+                    .end_markers_not_sent
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::debug!(seid, %peer, teid, "end marker requested; not sent (no dataplane send path)");
+            }
+            E::AssociationSetupFailed { addr, cause } => {
+                tracing::warn!(%addr, ?cause, "UP-initiated association setup failed; retrying later");
+            }
+            E::ReportSent { .. } | E::ReportFailed { .. } => {}
+        }
+    }
+}
+
 /// `upf run`: runs until SIGTERM/SIGINT, then drains.
 pub fn run(cfg: Config) -> Result<(), RunError> {
     init_tracing(&cfg.log)?;
-    // The runtime's threads are the control threads: cores.control (the
-    // thread pinning comes with the dataplane wiring, which owns the worker
-    // cores and pins through EAL).
+    let started_unix = wiring::unix_now();
+    // The runtime's threads are the control threads; they are created now,
+    // before EAL pins anything.
     let control = cfg.cores.control.as_ref().map_or(1, |c| c.len().max(1));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(control)
@@ -215,30 +336,118 @@ pub fn run(cfg: Config) -> Result<(), RunError> {
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;
-    rt.block_on(async move {
-        tracing::info!(
-            version = env!("CARGO_PKG_VERSION"),
-            node_id = %cfg.pfcp.node_id.as_ref().map(ToString::to_string).unwrap_or_default(),
-            control_cores = %cfg.cores.control.as_ref().map(ToString::to_string).unwrap_or_default(),
-            worker_cores = %cfg.cores.workers.as_ref().map(ToString::to_string).unwrap_or_default(),
-            dataplane = cfg.dataplane.enabled,
-            "starting"
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        node_id = %cfg.pfcp.node_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+        control_cores = %cfg.cores.control.as_ref().map(ToString::to_string).unwrap_or_default(),
+        worker_cores = %cfg.cores.workers.as_ref().map(ToString::to_string).unwrap_or_default(),
+        dataplane = cfg.dataplane.enabled,
+        "starting"
+    );
+    let node_cfg = wiring::node_config(&cfg, started_unix)?;
+    let state = Arc::new(InMemoryState::from_config(&cfg));
+    let sessions = Sessions::default();
+    let counts = Arc::new(EventCounts::default());
+    let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel(4096);
+    let mut dp = if cfg.dataplane.enabled {
+        Some(start_dataplane(&cfg, frames_tx)?)
+    } else {
+        drop(frames_tx);
+        None
+    };
+    let backend = match dp.as_mut().and_then(|d| d.take_rule_sink()) {
+        Some(sink) => Backend::Dataplane(sink),
+        None => Backend::detached(),
+    };
+    let live = LiveState {
+        base: state.clone(),
+        sessions: sessions.clone(),
+    };
+
+    let result = rt.block_on(async {
+        let node = pfcp::node::Node::new(
+            node_cfg,
+            RuleAdapter::new(backend, sessions.clone()),
+            std::time::Instant::now(),
         );
-        let state = Arc::new(InMemoryState::from_config(&cfg));
-        if cfg.dataplane.enabled {
-            tracing::warn!("the DPDK dataplane is not wired into this build yet: ports stay down and /readyz reports not ready");
+        let listen = *cfg
+            .pfcp
+            .listen
+            .first()
+            .ok_or_else(|| RunError::Dataplane("pfcp.listen is empty".into()))?;
+        for extra in cfg.pfcp.listen.iter().skip(1) {
+            tracing::warn!(addr = %extra, "only the first pfcp.listen address is served");
         }
-        let pfcp = bind_pfcp(&cfg).await?;
+        let (server, handles) =
+            pfcp::server::Server::bind(node, listen)
+                .await
+                .map_err(|source| RunError::Bind {
+                    what: "pfcp",
+                    addr: listen,
+                    source,
+                })?;
+        let pfcp_addr = server.local_addr().map_err(RunError::Runtime)?;
+        tracing::info!(service = "pfcp", addr = %pfcp_addr, "listening");
+        let pump = ControlEvents::spawn(
+            frames_rx,
+            handles.reports.clone(),
+            sessions.clone(),
+            counts.clone(),
+        )
+        .map_err(RunError::Runtime)?;
+        let server_task = tokio::spawn(server.run());
+        let events_task = tokio::spawn(node_events(
+            handles.events,
+            state.clone(),
+            sessions.clone(),
+            counts.clone(),
+        ));
         state.set_pfcp_listening(true);
-        tracing::warn!(sockets = pfcp.0.len(), "the N4 node is not wired into this build yet: PFCP requests are not answered");
-        let running = start(&cfg, state.clone()).await?;
-        let sig = wait_for_signal().await?;
+        let running = start(&cfg, Arc::new(live)).await?;
+
+        let mut cursor = StatsCursor::default();
+        let mut tick = tokio::time::interval(STATS_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let signal = wait_for_signal();
+        tokio::pin!(signal);
+        let sig = loop {
+            tokio::select! {
+                s = &mut signal => break s?,
+                _ = tick.tick() => {
+                    if let Some(d) = dp.as_ref() {
+                        push_stats(&cfg, d, &state, &mut cursor, &counts);
+                    }
+                }
+            }
+        };
         tracing::info!(signal = sig, "shutdown requested; draining");
         state.set_pfcp_listening(false);
+        handles.shutdown.shutdown();
+        match tokio::time::timeout(Duration::from_secs(10), server_task).await {
+            Ok(Ok(Ok(node))) => {
+                tracing::info!(sessions = node.session_count(), "PFCP server stopped");
+            }
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "PFCP server failed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "PFCP server task failed"),
+            Err(_) => tracing::warn!("PFCP server did not stop in time"),
+        }
+        pump.stop();
+        events_task.abort();
         let grace = Duration::from_millis(cfg.management.shutdown_grace_ms);
-        running.shutdown(grace).await?;
-        drop(pfcp);
-        tracing::info!("drained; exiting");
-        Ok(())
-    })
+        running.shutdown(grace).await
+    });
+
+    if let Some(d) = dp {
+        match d.stop() {
+            Ok(st) => tracing::info!(
+                rx = st.stat(upf_core::counters::Stat::Rx),
+                drops = st.total_drops(),
+                "dataplane stopped; ports closed"
+            ),
+            Err(e) => tracing::warn!(error = %e, "dataplane stop"),
+        }
+    }
+    result?;
+    tracing::info!("drained; exiting");
+    Ok(())
 }

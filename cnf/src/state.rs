@@ -19,6 +19,7 @@ use std::net::IpAddr;
 use std::sync::{PoisonError, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use upf_core::compile::{FarAction, SessionRules};
 use upf_core::counters::{DropReason, Stat, WorkerCounters};
 use upf_core::rules::{
     ApplyAction, GateStatus, Interface, OuterHeaderCreationKind, OuterHeaderRemoval, Session, UrrId,
@@ -224,6 +225,102 @@ fn bytes_name(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+fn fteid_text(f: &upf_core::rules::FTeid) -> String {
+    let mut t = format!("teid={:#x}", f.teid);
+    for a in f
+        .ipv4
+        .map(IpAddr::from)
+        .into_iter()
+        .chain(f.ipv6.map(IpAddr::from))
+    {
+        t.push_str(&format!(" {a}"));
+    }
+    t
+}
+
+fn ue_ip_text(u: &upf_core::rules::UeIpAddress) -> String {
+    let mut t: Vec<String> = Vec::new();
+    if let Some(a) = u.ipv4 {
+        t.push(a.to_string());
+    }
+    if let Some(a) = u.ipv6 {
+        t.push(format!("{a}/{}", u.ipv6_prefix_len));
+    }
+    if u.is_destination {
+        t.push("(dst)".into());
+    }
+    t.join(" ")
+}
+
+fn ohr_text(o: OuterHeaderRemoval) -> String {
+    match o {
+        OuterHeaderRemoval::GtpuUdpIpv4 => "gtpu-udp-ipv4".into(),
+        OuterHeaderRemoval::GtpuUdpIpv6 => "gtpu-udp-ipv6".into(),
+        OuterHeaderRemoval::GtpuUdpIp => "gtpu-udp-ip".into(),
+        OuterHeaderRemoval::UdpIpv4 => "udp-ipv4".into(),
+        OuterHeaderRemoval::UdpIpv6 => "udp-ipv6".into(),
+        OuterHeaderRemoval::Ipv4 => "ipv4".into(),
+        OuterHeaderRemoval::Ipv6 => "ipv6".into(),
+        other => format!("{}", u8::from(other)),
+    }
+}
+
+fn ohc_text(o: &upf_core::rules::OuterHeaderCreation) -> String {
+    let kind = match o.kind {
+        OuterHeaderCreationKind::GtpuUdpIpv4 | OuterHeaderCreationKind::GtpuUdpIpv6 => "gtpu",
+        OuterHeaderCreationKind::UdpIpv4 | OuterHeaderCreationKind::UdpIpv6 => "udp",
+        OuterHeaderCreationKind::Ipv4 | OuterHeaderCreationKind::Ipv6 => "ip",
+    };
+    let mut t = format!("{kind} teid={:#x}", o.teid);
+    for a in o
+        .ipv4
+        .map(IpAddr::from)
+        .into_iter()
+        .chain(o.ipv6.map(IpAddr::from))
+    {
+        t.push_str(&format!(" {a}"));
+    }
+    t
+}
+
+fn methods(m: upf_core::rules::MeasurementMethod) -> Vec<&'static str> {
+    [
+        (m.volume, "volume"),
+        (m.duration, "duration"),
+        (m.event, "event"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, n)| n)
+    .collect()
+}
+
+fn summarize(
+    seid: u64,
+    meta: &SessionMeta,
+    pdrs: &[PdrInfo],
+    fars: usize,
+    qers: usize,
+    urrs: &[UrrInfo],
+    mut ue_addresses: Vec<IpAddr>,
+) -> SessionSummary {
+    ue_addresses.sort_unstable();
+    ue_addresses.dedup();
+    SessionSummary {
+        seid,
+        cp_seid: meta.cp_seid,
+        peer_node_id: meta.peer_node_id.clone(),
+        ue_addresses,
+        pdrs: pdrs.len() as u32,
+        fars: fars as u32,
+        qers: qers as u32,
+        urrs: urrs.len() as u32,
+        ul_bytes: urrs.iter().map(|u| u.usage.ul_bytes).sum(),
+        dl_bytes: urrs.iter().map(|u| u.usage.dl_bytes).sum(),
+        created_ms: meta.created_ms,
+    }
+}
+
 impl SessionDetail {
     /// Builds the display form of a session from the rule model, reading
     /// each URR's usage through `usage`.
@@ -239,44 +336,12 @@ impl SessionDetail {
                 id: p.id,
                 precedence: p.precedence,
                 source_interface: iface_name(p.pdi.source_interface),
-                local_fteid: p.pdi.local_fteid.map(|f| {
-                    let mut t = format!("teid={:#x}", f.teid);
-                    for a in f
-                        .ipv4
-                        .map(IpAddr::from)
-                        .into_iter()
-                        .chain(f.ipv6.map(IpAddr::from))
-                    {
-                        t.push_str(&format!(" {a}"));
-                    }
-                    t
-                }),
-                ue_ip: p.pdi.ue_ip.map(|u| {
-                    let mut t: Vec<String> = Vec::new();
-                    if let Some(a) = u.ipv4 {
-                        t.push(a.to_string());
-                    }
-                    if let Some(a) = u.ipv6 {
-                        t.push(format!("{a}/{}", u.ipv6_prefix_len));
-                    }
-                    if u.is_destination {
-                        t.push("(dst)".into());
-                    }
-                    t.join(" ")
-                }),
+                local_fteid: p.pdi.local_fteid.as_ref().map(fteid_text),
+                ue_ip: p.pdi.ue_ip.as_ref().map(ue_ip_text),
                 sdf_filters: p.pdi.sdf_filters.iter().map(sdf_text).collect(),
                 qfi: p.pdi.qfi,
                 network_instance: p.pdi.network_instance.as_deref().map(bytes_name),
-                outer_header_removal: p.outer_header_removal.map(|o| match o {
-                    OuterHeaderRemoval::GtpuUdpIpv4 => "gtpu-udp-ipv4".into(),
-                    OuterHeaderRemoval::GtpuUdpIpv6 => "gtpu-udp-ipv6".into(),
-                    OuterHeaderRemoval::GtpuUdpIp => "gtpu-udp-ip".into(),
-                    OuterHeaderRemoval::UdpIpv4 => "udp-ipv4".into(),
-                    OuterHeaderRemoval::UdpIpv6 => "udp-ipv6".into(),
-                    OuterHeaderRemoval::Ipv4 => "ipv4".into(),
-                    OuterHeaderRemoval::Ipv6 => "ipv6".into(),
-                    other => format!("{}", u8::from(other)),
-                }),
+                outer_header_removal: p.outer_header_removal.map(ohr_text),
                 far_id: p.far_id,
                 qer_ids: p.qer_ids.clone(),
                 urr_ids: p.urr_ids.clone(),
@@ -301,26 +366,8 @@ impl SessionDetail {
                     .forwarding
                     .as_ref()
                     .and_then(|p| p.outer_header_creation)
-                    .map(|o| {
-                        let kind = match o.kind {
-                            OuterHeaderCreationKind::GtpuUdpIpv4
-                            | OuterHeaderCreationKind::GtpuUdpIpv6 => "gtpu",
-                            OuterHeaderCreationKind::UdpIpv4 | OuterHeaderCreationKind::UdpIpv6 => {
-                                "udp"
-                            }
-                            OuterHeaderCreationKind::Ipv4 | OuterHeaderCreationKind::Ipv6 => "ip",
-                        };
-                        let mut t = format!("{kind} teid={:#x}", o.teid);
-                        for a in o
-                            .ipv4
-                            .map(IpAddr::from)
-                            .into_iter()
-                            .chain(o.ipv6.map(IpAddr::from))
-                        {
-                            t.push_str(&format!(" {a}"));
-                        }
-                        t
-                    }),
+                    .as_ref()
+                    .map(ohc_text),
                 network_instance: f
                     .forwarding
                     .as_ref()
@@ -329,7 +376,7 @@ impl SessionDetail {
                 bar_id: f.bar_id,
             })
             .collect();
-        let qers = s
+        let qers: Vec<QerInfo> = s
             .qers
             .iter()
             .map(|q| QerInfo {
@@ -346,24 +393,13 @@ impl SessionDetail {
         let urrs: Vec<UrrInfo> = s
             .urrs
             .iter()
-            .map(|u| {
-                let m = u.measurement_method;
-                UrrInfo {
-                    id: u.id,
-                    methods: [
-                        (m.volume, "volume"),
-                        (m.duration, "duration"),
-                        (m.event, "event"),
-                    ]
-                    .into_iter()
-                    .filter(|(on, _)| *on)
-                    .map(|(_, n)| n)
-                    .collect(),
-                    usage: usage(u.id),
-                }
+            .map(|u| UrrInfo {
+                id: u.id,
+                methods: methods(u.measurement_method),
+                usage: usage(u.id),
             })
             .collect();
-        let mut ue_addresses: Vec<IpAddr> = s
+        let ue_addresses: Vec<IpAddr> = s
             .pdrs
             .iter()
             .filter_map(|p| p.pdi.ue_ip)
@@ -374,21 +410,122 @@ impl SessionDetail {
                     .chain(u.ipv6.map(IpAddr::from))
             })
             .collect();
-        ue_addresses.sort_unstable();
-        ue_addresses.dedup();
-        let summary = SessionSummary {
-            seid: s.seid,
-            cp_seid: meta.cp_seid,
-            peer_node_id: meta.peer_node_id.clone(),
+        let summary = summarize(
+            s.seid,
+            meta,
+            &pdrs,
+            s.fars.len(),
+            qers.len(),
+            &urrs,
             ue_addresses,
-            pdrs: s.pdrs.len() as u32,
-            fars: s.fars.len() as u32,
-            qers: s.qers.len() as u32,
-            urrs: s.urrs.len() as u32,
-            ul_bytes: urrs.iter().map(|u| u.usage.ul_bytes).sum(),
-            dl_bytes: urrs.iter().map(|u| u.usage.dl_bytes).sum(),
-            created_ms: meta.created_ms,
-        };
+        );
+        SessionDetail {
+            summary,
+            pdrs,
+            fars,
+            qers,
+            urrs,
+        }
+    }
+
+    /// Builds the display form of a session from the compiled rules the
+    /// workers run, with each URR's live usage counters. Network instances
+    /// are not kept in compiled rules and show as absent.
+    pub fn from_compiled(r: &SessionRules, meta: &SessionMeta) -> SessionDetail {
+        let qer_id = |i: &u16| r.qers.get(usize::from(*i)).map(|q| q.id);
+        let urr_id = |i: &u16| r.urrs.get(usize::from(*i)).map(|u| u.rule.id);
+        let mut pdrs: Vec<PdrInfo> = r
+            .pdrs
+            .iter()
+            .map(|p| PdrInfo {
+                id: p.id,
+                precedence: p.precedence,
+                source_interface: iface_name(p.source_interface),
+                local_fteid: p.fteid.as_ref().map(fteid_text),
+                ue_ip: p.ue_ip.as_ref().map(ue_ip_text),
+                sdf_filters: p.sdf.iter().map(sdf_text).collect(),
+                qfi: p.qfi,
+                network_instance: None,
+                outer_header_removal: p.outer_header_removal.map(ohr_text),
+                far_id: p.action.is_some().then_some(p.far_id),
+                qer_ids: p.qers.iter().filter_map(qer_id).collect(),
+                urr_ids: p.urrs.iter().filter_map(urr_id).collect(),
+            })
+            .collect();
+        pdrs.sort_by_key(|p| (p.precedence, p.id));
+        let fars = r
+            .fars
+            .iter()
+            .map(|f| {
+                let mut info = FarInfo {
+                    id: f.id,
+                    ..FarInfo::default()
+                };
+                match &f.action {
+                    FarAction::Drop => info.actions.push("DROP"),
+                    FarAction::Forward(fw) => {
+                        info.actions.push("FORW");
+                        info.destination_interface = Some(iface_name(fw.destination));
+                        info.outer_header_creation =
+                            fw.outer_header_creation.as_ref().map(ohc_text);
+                    }
+                    FarAction::Buffer { notify, bar } => {
+                        info.actions.push("BUFF");
+                        if *notify {
+                            info.actions.push("NOCP");
+                        }
+                        info.bar_id = bar.as_ref().map(|b| b.id);
+                    }
+                }
+                if f.duplicate {
+                    info.actions.push("DUPL");
+                }
+                info
+            })
+            .collect();
+        let qers: Vec<QerInfo> = r
+            .qers
+            .iter()
+            .map(|q| QerInfo {
+                id: q.id,
+                gate_ul_open: !q.ul_closed,
+                gate_dl_open: !q.dl_closed,
+                mbr_ul_kbps: q.mbr.map_or(0, |b| b.ul_kbps),
+                mbr_dl_kbps: q.mbr.map_or(0, |b| b.dl_kbps),
+                gbr_ul_kbps: q.gbr.map_or(0, |b| b.ul_kbps),
+                gbr_dl_kbps: q.gbr.map_or(0, |b| b.dl_kbps),
+                qfi: q.qfi,
+            })
+            .collect();
+        let urrs: Vec<UrrInfo> = r
+            .urrs
+            .iter()
+            .map(|u| UrrInfo {
+                id: u.rule.id,
+                methods: methods(u.rule.measurement_method),
+                usage: u.counters.snapshot(),
+            })
+            .collect();
+        let ue_addresses = r
+            .pdrs
+            .iter()
+            .filter_map(|p| p.ue_ip)
+            .flat_map(|u| {
+                u.ipv4
+                    .map(IpAddr::from)
+                    .into_iter()
+                    .chain(u.ipv6.map(IpAddr::from))
+            })
+            .collect();
+        let summary = summarize(
+            r.seid,
+            meta,
+            &pdrs,
+            r.fars.len(),
+            qers.len(),
+            &urrs,
+            ue_addresses,
+        );
         SessionDetail {
             summary,
             pdrs,
@@ -534,6 +671,9 @@ pub struct Statistics {
     pub pfcp: PfcpCounters,
     /// Time since start, ms.
     pub uptime_ms: u64,
+    /// GTP-U and buffering events the control side handled, by name
+    /// (`error_indication`, `downlink_data_report`, ...).
+    pub control_events: Vec<(String, u64)>,
 }
 
 impl Default for Statistics {
@@ -546,6 +686,7 @@ impl Default for Statistics {
             sessions: 0,
             pfcp: PfcpCounters::default(),
             uptime_ms: 0,
+            control_events: Vec::new(),
         }
     }
 }
@@ -637,6 +778,7 @@ struct Inner {
     drops: Vec<u64>,
     stages: Vec<u64>,
     pfcp: PfcpCounters,
+    control_events: Vec<(String, u64)>,
     offload: OffloadState,
     ports_required: bool,
     pfcp_listening: bool,
@@ -765,6 +907,21 @@ impl InMemoryState {
     pub fn add_drops(&self, r: DropReason, n: u64) {
         self.write().drops[r as usize] += n;
     }
+    /// Replaces the drop and stage counters (indexed by `DropReason as
+    /// usize` and `Stat as usize`) with totals read from the dataplane.
+    pub fn set_counters(&self, drops: &[u64], stages: &[u64]) {
+        let mut i = self.write();
+        for (a, b) in i.drops.iter_mut().zip(drops) {
+            *a = *b;
+        }
+        for (a, b) in i.stages.iter_mut().zip(stages) {
+            *a = *b;
+        }
+    }
+    /// Replaces the control-event counts.
+    pub fn set_control_events(&self, counts: Vec<(&'static str, u64)>) {
+        self.write().control_events = counts.into_iter().map(|(n, c)| (n.to_owned(), c)).collect();
+    }
     /// Adds stage events.
     pub fn add_stage(&self, s: Stat, n: u64) {
         self.write().stages[s as usize] += n;
@@ -836,6 +993,7 @@ impl UpfState for InMemoryState {
             sessions: i.sessions.len() as u64,
             pfcp: i.pfcp.clone(),
             uptime_ms: self.started.elapsed().as_millis() as u64,
+            control_events: i.control_events.clone(),
             ..Statistics::default()
         };
         st.drops.copy_from_slice(&i.drops);
