@@ -14,8 +14,8 @@ use arrayvec::ArrayVec;
 use crate::qos::{Meter, MeterConfig};
 use crate::rules::RuleError;
 use crate::rules::{
-    ApplyAction, OuterHeaderCreationKind, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
-    OuterHeaderRemoval, PdrId, Session, UeIpAddress, Urr,
+    ApplyAction, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
+    OuterHeaderCreationKind, OuterHeaderRemoval, PdrId, Session, UeIpAddress, Urr,
 };
 use crate::sdf::{Assigned, SdfFilter};
 use crate::usage::UsageCounters;
@@ -122,6 +122,9 @@ pub struct EncapTemplate {
     pub dst: Ipv4Addr,
     /// Whether it carries a PDU Session Container.
     pub with_psc: bool,
+    /// The one's-complement sum (not folded) of the IPv4 header's fixed
+    /// 16-bit words, so the checksum needs only the per-packet fields.
+    pub ip_sum: u32,
 }
 
 /// Largest prebuilt outer header: IPv4 20, UDP 8, GTP-U 12, container 8.
@@ -129,10 +132,12 @@ pub const ENCAP_TEMPLATE_MAX: usize = 48;
 
 fn encap_template(pdr: &CompiledPdr) -> Option<EncapTemplate> {
     use crate::wire::{
-        DlPduSessionInfo, GtpuPacket, GtpuRepr, IpProtocol, Ipv4Packet, Ipv4Repr, PduSessionInfo, UdpPacket,
-        UlPduSessionInfo,
+        DlPduSessionInfo, GtpuPacket, GtpuRepr, IpProtocol, Ipv4Packet, Ipv4Repr, PduSessionInfo,
+        UdpPacket, UlPduSessionInfo,
     };
-    let Some(FarAction::Forward(fwd)) = &pdr.action else { return None };
+    let Some(FarAction::Forward(fwd)) = &pdr.action else {
+        return None;
+    };
     let ohc = fwd.outer_header_creation?;
     if ohc.kind != OuterHeaderCreationKind::GtpuUdpIpv4 {
         return None;
@@ -145,13 +150,20 @@ fn encap_template(pdr: &CompiledPdr) -> Option<EncapTemplate> {
         (None, Some(_)) => return None,
     };
     let psc = match (fwd.destination, marking) {
-        (Interface::Access, Some((qfi, rqi, ppi))) => {
-            Some(PduSessionInfo::Dl(DlPduSessionInfo { rqi, ppi, ..DlPduSessionInfo::new(qfi) }))
+        (Interface::Access, Some((qfi, rqi, ppi))) => Some(PduSessionInfo::Dl(DlPduSessionInfo {
+            rqi,
+            ppi,
+            ..DlPduSessionInfo::new(qfi)
+        })),
+        (Interface::Core, Some((qfi, _, _))) => {
+            Some(PduSessionInfo::Ul(UlPduSessionInfo::new(qfi)))
         }
-        (Interface::Core, Some((qfi, _, _))) => Some(PduSessionInfo::Ul(UlPduSessionInfo::new(qfi))),
         _ => None,
     };
-    let gtp = GtpuRepr { pdu_session: psc, ..GtpuRepr::gpdu(ohc.teid, 0) };
+    let gtp = GtpuRepr {
+        pdu_session: psc,
+        ..GtpuRepr::gpdu(ohc.teid, 0)
+    };
     let len = 20 + 8 + gtp.header_len();
     if len > ENCAP_TEMPLATE_MAX {
         return None;
@@ -176,7 +188,23 @@ fn encap_template(pdr: &CompiledPdr) -> Option<EncapTemplate> {
     udp.set_src_port(crate::wire::GTPU_PORT);
     udp.set_dst_port(crate::wire::GTPU_PORT);
     gtp.emit(&mut GtpuPacket::new_unchecked(&mut bytes[28..len]));
-    Some(EncapTemplate { bytes, len: len as u8, dst, with_psc: psc.is_some() })
+    // Total Length, Identification, TTL, checksum and source are per packet.
+    let mut fixed = [0u8; 20];
+    fixed.copy_from_slice(&bytes[..20]);
+    for i in [2, 3, 4, 5, 8, 10, 11, 12, 13, 14, 15] {
+        fixed[i] = 0;
+    }
+    let ip_sum = fixed
+        .chunks_exact(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+        .sum();
+    Some(EncapTemplate {
+        bytes,
+        len: len as u8,
+        dst,
+        with_psc: psc.is_some(),
+        ip_sum,
+    })
 }
 
 /// A short list kept inline (two entries cover the common PDR: a session

@@ -132,6 +132,13 @@ impl UsageCounters {
             || self.quota.iter().any(|q| q.load(Ordering::Relaxed) <= 0)
     }
 
+    /// Whether a quota or a block applies ([`UsageCounters::admit`] has
+    /// something to check).
+    #[inline]
+    pub fn limited(&self) -> bool {
+        self.limited.load(Ordering::Relaxed)
+    }
+
     /// Takes `bytes` from the quota that applies to a packet in this
     /// direction; `false` (nothing taken) when the quota cannot cover it.
     #[inline]

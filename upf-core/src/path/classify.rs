@@ -41,7 +41,147 @@ pub(crate) struct Tunnel {
     pub qfi: Option<u8>,
 }
 
+/// Offsets in the common frame: untagged Ethernet, a 20-octet IPv4 header,
+/// UDP, GTP-U.
+const ETH: usize = 14;
+const IP: usize = ETH;
+const UDP: usize = IP + 20;
+const GTP: usize = UDP + 8;
+
+#[inline]
+fn be16(b: &[u8], at: usize) -> usize {
+    usize::from(u16::from_be_bytes([b[at], b[at + 1]]))
+}
+
+#[inline]
+fn peer_mac(frame: &[u8]) -> EthernetAddress {
+    let mut peer = [0u8; 6];
+    peer.copy_from_slice(&frame[6..12]);
+    EthernetAddress(peer)
+}
+
+/// The common uplink frame, read at fixed offsets: untagged IPv4 with a
+/// 20-octet header, unfragmented, to a UPF address, UDP to port 2152, a
+/// G-PDU without optional fields or with exactly one uplink PDU Session
+/// Container that carries nothing but the QFI. `None` for anything else,
+/// which the general stages then decide; for the frames accepted here they
+/// would reach the same result (every check they make holds).
+#[inline]
+fn fast_gpdu_v4(cfg: &super::PathConfig, frame: &[u8]) -> Option<(Pkt, core::net::Ipv4Addr)> {
+    if frame.len() < GTP + 8
+        || frame[12] != 0x08
+        || frame[13] != 0x00
+        || frame[IP] != 0x45
+        || frame[IP + 9] != 17
+        || frame[IP + 6] & 0x3f != 0
+        || frame[IP + 7] != 0
+        || be16(frame, UDP + 2) != usize::from(GTPU_PORT)
+        || frame[GTP + 1] != 0xff
+    {
+        return None;
+    }
+    let total = be16(frame, IP + 2);
+    let udp_len = be16(frame, UDP + 4);
+    let msg_len = 8 + be16(frame, GTP + 2);
+    // IPv4 Total Length within the frame, UDP Length within the IP packet,
+    // the GTP-U message within the UDP payload.
+    if ETH + total > frame.len() || udp_len < 8 || udp_len + 20 > total || msg_len + 8 > udp_len {
+        return None;
+    }
+    let dst = core::net::Ipv4Addr::new(
+        frame[IP + 16],
+        frame[IP + 17],
+        frame[IP + 18],
+        frame[IP + 19],
+    );
+    if !cfg.is_local_v4(dst) {
+        return None;
+    }
+    let (hdr_len, qfi) = match frame[GTP] {
+        0x30 => (8, None),
+        // E only: one extension header, a PDU Session Container of one
+        // 4-octet unit (UL, no optional fields) that ends the chain.
+        0x34 if msg_len >= 16
+            && frame[GTP + 11] == 0x85
+            && frame[GTP + 12] == 1
+            && frame[GTP + 13] == 0x10
+            && frame[GTP + 14] & 0xc0 == 0
+            && frame[GTP + 15] == 0 =>
+        {
+            (16, Some(frame[GTP + 14] & 0x3f))
+        }
+        _ => return None,
+    };
+    let teid = u32::from_be_bytes([
+        frame[GTP + 4],
+        frame[GTP + 5],
+        frame[GTP + 6],
+        frame[GTP + 7],
+    ]);
+    Some((
+        Pkt {
+            peer_mac: peer_mac(frame),
+            l2_len: ETH,
+            ip_off: GTP + hdr_len,
+            ip_len: msg_len - hdr_len,
+            outer_len: total,
+            tunnel: Some(Tunnel { teid, qfi }),
+        },
+        dst,
+    ))
+}
+
+/// The common downlink frame: untagged IPv4 with a 20-octet header that is
+/// not addressed to the UPF. `None` for anything else.
+#[inline]
+fn fast_ip_v4(cfg: &super::PathConfig, frame: &[u8]) -> Option<(Pkt, core::net::Ipv4Addr)> {
+    if frame.len() < ETH + 20 || frame[12] != 0x08 || frame[13] != 0x00 || frame[IP] != 0x45 {
+        return None;
+    }
+    let total = be16(frame, IP + 2);
+    if total < 20 || ETH + total > frame.len() {
+        return None;
+    }
+    let dst = core::net::Ipv4Addr::new(
+        frame[IP + 16],
+        frame[IP + 17],
+        frame[IP + 18],
+        frame[IP + 19],
+    );
+    if cfg.is_local_v4(dst) {
+        return None;
+    }
+    Some((
+        Pkt {
+            peer_mac: peer_mac(frame),
+            l2_len: ETH,
+            ip_off: ETH,
+            ip_len: total,
+            outer_len: total,
+            tunnel: None,
+        },
+        dst,
+    ))
+}
+
 pub(crate) fn classify<B: PacketBuf>(
+    ctx: &Ctx<'_>,
+    st: &mut PathState,
+    ingress: Interface,
+    buf: &mut B,
+) -> Verdict {
+    let frame = buf.data();
+    if let Some((pkt, dst)) = fast_gpdu_v4(ctx.cfg, frame) {
+        return gtpu_input::gpdu(ctx, st, buf, pkt, IpAddr::V4(dst));
+    }
+    if let Some((pkt, dst)) = fast_ip_v4(ctx.cfg, frame) {
+        return to_ue_v4(ctx, st, ingress, buf, &pkt, dst);
+    }
+    general(ctx, st, ingress, buf)
+}
+
+/// Every frame, through the views of [`crate::wire`].
+pub(crate) fn general<B: PacketBuf>(
     ctx: &Ctx<'_>,
     st: &mut PathState,
     ingress: Interface,
@@ -110,15 +250,6 @@ fn ipv4<B: PacketBuf>(
             _ => Verdict::Drop(DropReason::LocalUnhandled),
         };
     }
-    // Toward a UE: downlink (or any traffic found by the UE address).
-    st.counters.stat(Stat::IpRx);
-    let Some(rules) = ctx.tables.lookup_ue_v4(dst) else {
-        return Verdict::Drop(if ingress == Interface::Access {
-            DropReason::NotLocal
-        } else {
-            DropReason::NoSession
-        });
-    };
     let pkt = Pkt {
         peer_mac,
         l2_len,
@@ -127,8 +258,29 @@ fn ipv4<B: PacketBuf>(
         outer_len: ip_len,
         tunnel: None,
     };
-    match pdr_match::match_pdr(rules, ingress, buf.data(), &pkt) {
-        Ok(pdr) => far::apply(ctx, st, buf, &pkt, rules, pdr),
+    to_ue_v4(ctx, st, ingress, buf, &pkt, dst)
+}
+
+/// Toward a UE: downlink (or any traffic found by the UE address).
+#[inline]
+fn to_ue_v4<B: PacketBuf>(
+    ctx: &Ctx<'_>,
+    st: &mut PathState,
+    ingress: Interface,
+    buf: &mut B,
+    pkt: &Pkt,
+    dst: core::net::Ipv4Addr,
+) -> Verdict {
+    st.counters.stat(Stat::IpRx);
+    let Some(rules) = ctx.tables.lookup_ue_v4(dst) else {
+        return Verdict::Drop(if ingress == Interface::Access {
+            DropReason::NotLocal
+        } else {
+            DropReason::NoSession
+        });
+    };
+    match pdr_match::match_pdr(rules, ingress, buf.data(), pkt) {
+        Ok(pdr) => far::apply(ctx, st, buf, pkt, rules, pdr),
         Err(reason) => Verdict::Drop(reason),
     }
 }

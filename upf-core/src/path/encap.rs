@@ -9,7 +9,6 @@ use super::far::EncapPlan;
 use super::{PathConfig, PathState};
 use crate::buf::PacketBuf;
 use crate::compile::EncapTemplate;
-use crate::wire::checksum;
 use crate::wire::{
     GtpuPacket, GtpuRepr, IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, MessageType,
     PduSessionInfo, UdpPacket, GTPU_PORT,
@@ -65,18 +64,48 @@ pub(crate) fn encap_template<B: PacketBuf>(
         return;
     }
     let d = buf.data_mut();
-    d[..n].copy_from_slice(&t.bytes[..n]);
+    // Fixed-size copies for the usual lengths: without and with a
+    // one-unit PDU Session Container.
+    match n {
+        36 => copy_prefix::<36>(d, &t.bytes),
+        44 => copy_prefix::<44>(d, &t.bytes),
+        _ => {
+            if let (Some(d), Some(b)) = (d.get_mut(..n), t.bytes.get(..n)) {
+                d.copy_from_slice(b);
+            }
+        }
+    }
+    let Some(h) = d.first_chunk_mut::<36>() else {
+        return;
+    };
     let total = (inner + n) as u16;
     st.ip_ident = st.ip_ident.wrapping_add(1);
-    d[2..4].copy_from_slice(&total.to_be_bytes());
-    d[4..6].copy_from_slice(&st.ip_ident.to_be_bytes());
-    d[8] = cfg.outer_ttl;
-    d[12..16].copy_from_slice(&src.octets());
-    let c = checksum::checksum(&d[..20]);
-    d[10..12].copy_from_slice(&c.to_be_bytes());
-    d[24..26].copy_from_slice(&(total - 20).to_be_bytes());
+    let ident = st.ip_ident;
+    let src = u32::from(src);
+    h[2..4].copy_from_slice(&total.to_be_bytes());
+    h[4..6].copy_from_slice(&ident.to_be_bytes());
+    h[8] = cfg.outer_ttl;
+    h[12..16].copy_from_slice(&src.to_be_bytes());
+    // The template's fixed words plus the per-packet ones.
+    let sum = t.ip_sum
+        + u32::from(total)
+        + u32::from(ident)
+        + (u32::from(cfg.outer_ttl) << 8)
+        + (src >> 16)
+        + (src & 0xffff);
+    let sum = (sum & 0xffff) + (sum >> 16);
+    let sum = (sum & 0xffff) + (sum >> 16);
+    h[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    h[24..26].copy_from_slice(&(total - 20).to_be_bytes());
     // GTP-U Length: everything after its first 8 octets.
-    d[30..32].copy_from_slice(&(total - 36).to_be_bytes());
+    h[30..32].copy_from_slice(&(total - 36).to_be_bytes());
+}
+
+#[inline(always)]
+fn copy_prefix<const N: usize>(d: &mut [u8], bytes: &[u8; crate::compile::ENCAP_TEMPLATE_MAX]) {
+    if let (Some(d), Some(b)) = (d.first_chunk_mut::<N>(), bytes.first_chunk::<N>()) {
+        *d = *b;
+    }
 }
 
 /// Writes an End Marker (the buffer is empty) into the tunnel of `plan`.

@@ -12,7 +12,7 @@ use crate::counters::{DropReason, Stat};
 use crate::rules::{Interface, OuterHeaderCreationKind};
 use crate::wire::{DlPduSessionInfo, PduSessionInfo, UlPduSessionInfo};
 
-/// Applies the rules of PDR `pdr_idx` to the packet.
+/// Applies the rules of `pdr` (a PDR of `rules`) to the packet.
 #[inline]
 pub(crate) fn apply<B: PacketBuf>(
     ctx: &Ctx<'_>,
@@ -20,26 +20,14 @@ pub(crate) fn apply<B: PacketBuf>(
     buf: &mut B,
     pkt: &Pkt,
     rules: &SessionRules,
-    pdr_idx: usize,
+    pdr: &CompiledPdr,
 ) -> Verdict {
-    let pdr = &rules.pdrs[pdr_idx];
     let uplink = pdr.uplink;
     if let Err(reason) = qer::enforce(pdr, uplink) {
         return Verdict::Drop(reason);
     }
-    let fwd = match &pdr.action {
-        Some(FarAction::Forward(f)) => f,
-        Some(FarAction::Drop) => return Verdict::Drop(DropReason::FarDrop),
-        Some(FarAction::Buffer { notify, .. }) => {
-            st.counters.stat(Stat::Buffered);
-            return Verdict::Control(ControlEvent::Buffer {
-                seid: rules.seid,
-                pdr_id: pdr.id,
-                far_id: pdr.far_id,
-                notify: *notify,
-            });
-        }
-        None => return Verdict::Drop(DropReason::NoFar),
+    let Some(FarAction::Forward(fwd)) = &pdr.action else {
+        return not_forwarded(st, rules, pdr);
     };
 
     // Outer Header Removal: keep the inner packet of a G-PDU, or the whole
@@ -67,10 +55,87 @@ pub(crate) fn apply<B: PacketBuf>(
             return apply_template(ctx, st, buf, pdr, fwd.destination, t, start, len, removes);
         }
     }
+    if fwd.outer_header_creation.is_none() {
+        // No outer header to create (the common uplink case): the packet
+        // goes to its own destination.
+        if len > usize::from(ctx.cfg.mtu) {
+            return Verdict::Drop(DropReason::MtuExceeded);
+        }
+        let Some(next_hop) = l3_dst(l3) else {
+            return Verdict::Drop(DropReason::InnerMalformed);
+        };
+        if let Err(reason) = meter_and_count(ctx, pdr, len) {
+            return Verdict::Drop(reason);
+        }
+        let ok = buf.adj(start) && buf.truncate(len);
+        debug_assert!(ok, "bounds checked above");
+        decrement_hop_limit(buf.data_mut());
+        if removes {
+            st.counters.stat(Stat::Decap);
+        }
+        st.counters.stat(forward_stat(fwd.destination));
+        return Verdict::Forward {
+            egress: fwd.destination,
+            next_hop,
+        };
+    }
+    apply_planned(ctx, st, buf, pkt, pdr, fwd, start, len, removes)
+}
 
+/// The FAR drops, buffers, or is missing.
+#[cold]
+#[inline(never)]
+fn not_forwarded(st: &mut PathState, rules: &SessionRules, pdr: &CompiledPdr) -> Verdict {
+    match &pdr.action {
+        Some(FarAction::Drop) => Verdict::Drop(DropReason::FarDrop),
+        Some(FarAction::Buffer { notify, .. }) => {
+            st.counters.stat(Stat::Buffered);
+            Verdict::Control(ControlEvent::Buffer {
+                seid: rules.seid,
+                pdr_id: pdr.id,
+                far_id: pdr.far_id,
+                notify: *notify,
+            })
+        }
+        Some(FarAction::Forward(_)) | None => Verdict::Drop(DropReason::NoFar),
+    }
+}
+
+#[inline]
+fn forward_stat(destination: Interface) -> Stat {
+    match destination {
+        Interface::Access => Stat::ForwardAccess,
+        Interface::CpFunction => Stat::ForwardCp,
+        _ => Stat::ForwardCore,
+    }
+}
+
+/// The steps that may still refuse a forwarded packet, after everything
+/// else accepted it: the QER meters, then the URR quotas; then the URRs
+/// count it.
+#[inline]
+fn meter_and_count(ctx: &Ctx<'_>, pdr: &CompiledPdr, len: usize) -> Result<(), DropReason> {
+    qer::meter(pdr, pdr.uplink, len, ctx.now_ns)?;
+    urr::admit_and_count(pdr, pdr.uplink, len, ctx.now_ns)
+}
+
+/// Forwarding into a tunnel whose outer header is built per packet.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn apply_planned<B: PacketBuf>(
+    ctx: &Ctx<'_>,
+    st: &mut PathState,
+    buf: &mut B,
+    pkt: &Pkt,
+    pdr: &CompiledPdr,
+    fwd: &Forward,
+    start: usize,
+    len: usize,
+    removes: bool,
+) -> Verdict {
     // Everything that can still refuse the packet is decided before the
     // packet is changed and counted.
-    let plan = match plan_encap(ctx, rules, pdr_idx, fwd, pkt, len) {
+    let plan = match plan_encap(ctx, pdr, fwd, pkt) {
         Ok(p) => p,
         Err(reason) => return Verdict::Drop(reason),
     };
@@ -85,19 +150,14 @@ pub(crate) fn apply<B: PacketBuf>(
     }
     let next_hop = match &plan {
         Some(p) => p.dst,
-        None => match l3_dst(l3) {
+        None => match buf.data().get(start..start + len).and_then(l3_dst) {
             Some(a) => a,
             None => return Verdict::Drop(DropReason::InnerMalformed),
         },
     };
-
-    if let Err(reason) = qer::meter(pdr, uplink, len, ctx.now_ns) {
+    if let Err(reason) = meter_and_count(ctx, pdr, len) {
         return Verdict::Drop(reason);
     }
-    if let Err(reason) = urr::admit(pdr, uplink, len) {
-        return Verdict::Drop(reason);
-    }
-    urr::count(pdr, uplink, len, ctx.now_ns);
 
     // The frame now becomes the packet to send.
     let ok = buf.adj(start) && buf.truncate(len);
@@ -110,11 +170,7 @@ pub(crate) fn apply<B: PacketBuf>(
         encap::encap(ctx.cfg, st, buf, &p);
         st.counters.stat(Stat::Encap);
     }
-    st.counters.stat(match fwd.destination {
-        Interface::Access => Stat::ForwardAccess,
-        Interface::CpFunction => Stat::ForwardCp,
-        _ => Stat::ForwardCore,
-    });
+    st.counters.stat(forward_stat(fwd.destination));
     Verdict::Forward {
         egress: fwd.destination,
         next_hop,
@@ -145,14 +201,9 @@ fn apply_template<B: PacketBuf>(
     if buf.headroom() + start < overhead {
         return Verdict::Drop(DropReason::NoHeadroom);
     }
-    let uplink = pdr.uplink;
-    if let Err(reason) = qer::meter(pdr, uplink, len, ctx.now_ns) {
+    if let Err(reason) = meter_and_count(ctx, pdr, len) {
         return Verdict::Drop(reason);
     }
-    if let Err(reason) = urr::admit(pdr, uplink, len) {
-        return Verdict::Drop(reason);
-    }
-    urr::count(pdr, uplink, len, ctx.now_ns);
     let ok = buf.adj(start) && buf.truncate(len);
     debug_assert!(ok, "bounds checked by the caller");
     decrement_hop_limit(buf.data_mut());
@@ -161,8 +212,15 @@ fn apply_template<B: PacketBuf>(
     }
     encap::encap_template(ctx.cfg, st, buf, t, src);
     st.counters.stat(Stat::Encap);
-    st.counters.stat(if destination == Interface::Access { Stat::ForwardAccess } else { Stat::ForwardCore });
-    Verdict::Forward { egress: destination, next_hop: IpAddr::V4(t.dst) }
+    st.counters.stat(if destination == Interface::Access {
+        Stat::ForwardAccess
+    } else {
+        Stat::ForwardCore
+    });
+    Verdict::Forward {
+        egress: destination,
+        next_hop: IpAddr::V4(t.dst),
+    }
 }
 
 /// An outer header to create.
@@ -179,11 +237,9 @@ pub(crate) struct EncapPlan {
 
 fn plan_encap(
     ctx: &Ctx<'_>,
-    rules: &SessionRules,
-    pdr_idx: usize,
+    pdr: &CompiledPdr,
     fwd: &Forward,
     pkt: &Pkt,
-    _len: usize,
 ) -> Result<Option<EncapPlan>, DropReason> {
     let Some(ohc) = fwd.outer_header_creation else {
         return Ok(None);
@@ -202,7 +258,6 @@ fn plan_encap(
     let (Some(src), Some(dst)) = (src, dst) else {
         return Err(DropReason::NoRoute);
     };
-    let pdr = &rules.pdrs[pdr_idx];
     let marking = qer::marking(pdr, pkt.tunnel.and_then(|t| t.qfi));
     let psc = match (fwd.destination, marking) {
         (Interface::Access, Some((qfi, rqi, ppi))) if ctx.cfg.dl_pdu_session_container => {
@@ -234,15 +289,13 @@ pub(crate) fn relay_end_marker<B: PacketBuf>(
     st: &mut PathState,
     buf: &mut B,
     pkt: &Pkt,
-    rules: &SessionRules,
-    pdr_idx: usize,
+    pdr: &CompiledPdr,
 ) -> Verdict {
-    let pdr = &rules.pdrs[pdr_idx];
     let fwd = match &pdr.action {
         Some(FarAction::Forward(f)) if f.outer_header_creation.is_some() => f,
         _ => return Verdict::Drop(DropReason::GtpuUnsupportedMessage),
     };
-    let plan = match plan_encap(ctx, rules, pdr_idx, fwd, pkt, 0) {
+    let plan = match plan_encap(ctx, pdr, fwd, pkt) {
         Ok(Some(p)) => EncapPlan {
             psc: None,
             overhead: encap::overhead(p.src, None),
@@ -287,20 +340,44 @@ fn l3_dst(l3: &[u8]) -> Option<IpAddr> {
 }
 
 /// Decrements TTL (fixing the IPv4 checksum incrementally) or hop limit.
+#[inline]
 fn decrement_hop_limit(l3: &mut [u8]) {
     match l3.first().map(|b| b >> 4) {
-        Some(4) if l3.len() >= 20 => {
-            // RFC 1624: the TTL/protocol word drops by 0x0100.
-            l3[8] -= 1;
-            let sum = u16::from_be_bytes([l3[10], l3[11]]);
-            let new = crate::wire::checksum::update_u16(
-                sum,
-                u16::from_be_bytes([l3[8] + 1, l3[9]]),
-                u16::from_be_bytes([l3[8], l3[9]]),
-            );
-            l3[10..12].copy_from_slice(&new.to_be_bytes());
+        Some(4) => {
+            if let Some(h) = l3.first_chunk_mut::<20>() {
+                h[8] = h[8].wrapping_sub(1);
+                let sum = u16::from_be_bytes([h[10], h[11]]);
+                h[10..12].copy_from_slice(&ttl_decremented_checksum(sum).to_be_bytes());
+            }
         }
-        Some(6) if l3.len() >= 40 => l3[7] -= 1,
+        Some(6) if l3.len() >= 40 => l3[7] = l3[7].wrapping_sub(1),
         _ => {}
+    }
+}
+
+/// The IPv4 header checksum after the TTL/protocol word dropped by 0x0100:
+/// RFC 1624 eqn. 3, `~(~HC + ~m + m')`, where `~m + m'` is 0xfeff whatever
+/// the word was.
+#[inline]
+fn ttl_decremented_checksum(sum: u16) -> u16 {
+    let s = u32::from(!sum) + 0xfeff;
+    !(((s & 0xffff) + (s >> 16)) as u16)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn ttl_checksum_matches_the_general_update() {
+        for sum in 0..=u16::MAX {
+            for word in [0x4011u16, 0x0101, 0xff06, 0x0200] {
+                assert_eq!(
+                    ttl_decremented_checksum(sum),
+                    crate::wire::checksum::update_u16(sum, word, word - 0x0100),
+                    "{sum:#x} {word:#x}"
+                );
+            }
+        }
     }
 }

@@ -67,13 +67,27 @@ pub(crate) fn gtpu<B: PacketBuf>(
         _ => return Verdict::Drop(DropReason::GtpuUnsupportedMessage),
     }
 
-    st.counters.stat(Stat::GtpuRx);
-    let Some(rules) = ctx.tables.lookup_tunnel(teid, local_addr) else {
-        return local::error_indication(ctx, st, buf, &pkt, local_addr, teid);
-    };
     pkt.ip_off = gtp_off + hdr_len;
     pkt.ip_len = msg_len - hdr_len;
     pkt.tunnel = Some(Tunnel { teid, qfi });
+    gpdu(ctx, st, buf, pkt, local_addr)
+}
+
+/// A G-PDU whose headers were read (`pkt.tunnel` is set): the session by
+/// its tunnel, then the PDRs and the FAR.
+#[inline]
+pub(crate) fn gpdu<B: PacketBuf>(
+    ctx: &Ctx<'_>,
+    st: &mut PathState,
+    buf: &mut B,
+    pkt: Pkt,
+    local_addr: IpAddr,
+) -> Verdict {
+    st.counters.stat(Stat::GtpuRx);
+    let teid = pkt.tunnel.map_or(0, |t| t.teid);
+    let Some(rules) = ctx.tables.lookup_tunnel(teid, local_addr) else {
+        return local::error_indication(ctx, st, buf, &pkt, local_addr, teid);
+    };
     match pdr_match::match_pdr(rules, Interface::Access, buf.data(), &pkt) {
         Ok(pdr) => far::apply(ctx, st, buf, &pkt, rules, pdr),
         Err(reason) => Verdict::Drop(reason),
@@ -100,12 +114,12 @@ fn end_marker<B: PacketBuf>(
     let Some(pdr) = rules
         .pdrs
         .iter()
-        .position(|p| p.fteid.is_some_and(|f| f.teid == teid))
+        .find(|p| p.fteid.is_some_and(|f| f.teid == teid))
     else {
         return Verdict::Drop(DropReason::NoPdr);
     };
     pkt.ip_off = gtp_off;
     pkt.ip_len = 0;
     pkt.tunnel = Some(Tunnel { teid, qfi });
-    far::relay_end_marker(ctx, st, buf, &pkt, rules, pdr)
+    far::relay_end_marker(ctx, st, buf, &pkt, pdr)
 }

@@ -20,6 +20,8 @@
 //! - [`Verdict::Control`] and [`Verdict::Drop`]: the frame as received.
 
 mod classify;
+#[cfg(test)]
+mod differential;
 mod encap;
 mod far;
 mod gtpu_input;

@@ -10,14 +10,14 @@ use crate::rules::{Interface, UeIpAddress};
 use crate::sdf::{v6_in_prefix, FlowKey};
 use crate::wire::{upper_layer_info, IpProtocol, Ipv4Packet, Ipv6Packet};
 
-/// Returns the index of the matching PDR in `rules.pdrs`.
+/// Returns the matching PDR of `rules`.
 #[inline]
-pub(crate) fn match_pdr(
-    rules: &SessionRules,
+pub(crate) fn match_pdr<'r>(
+    rules: &'r SessionRules,
     ingress: Interface,
     frame: &[u8],
     pkt: &Pkt,
-) -> Result<usize, DropReason> {
+) -> Result<&'r CompiledPdr, DropReason> {
     let ip = frame
         .get(pkt.ip_off..pkt.ip_off + pkt.ip_len)
         .unwrap_or(&[]);
@@ -25,7 +25,7 @@ pub(crate) fn match_pdr(
     // nor ports never parses the inner packet.
     let mut key: Option<Option<FlowKey>> = None;
     let mut inner_bad = false;
-    for (i, pdr) in rules.pdrs.iter().enumerate() {
+    for pdr in rules.pdrs.iter() {
         match pkt.tunnel {
             Some(t) => {
                 if pdr.fteid.is_none_or(|f| f.teid != t.teid) {
@@ -49,9 +49,9 @@ pub(crate) fn match_pdr(
         if pdr.sdf_trivial {
             // Only the UE address matters: read it straight from the header.
             match &pdr.ue_ip {
-                None => return Ok(i),
+                None => return Ok(pdr),
                 Some(ue) => match ue_addr(ip, ue.is_destination) {
-                    Some(a) if ue_addr_matches(ue, a) => return Ok(i),
+                    Some(a) if ue_addr_matches(ue, a) => return Ok(pdr),
                     Some(_) => continue,
                     None => {
                         inner_bad = true;
@@ -71,7 +71,7 @@ pub(crate) fn match_pdr(
                     .iter()
                     .any(|f| f.matches(&k, &pdr.assigned, pdr.uplink)))
         {
-            return Ok(i);
+            return Ok(pdr);
         }
     }
     Err(if inner_bad {

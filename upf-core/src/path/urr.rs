@@ -17,10 +17,21 @@ pub(crate) fn admit(pdr: &CompiledPdr, uplink: bool, bytes: usize) -> Result<(),
     Ok(())
 }
 
-/// Counts a packet of `bytes` for every URR of `pdr`.
+/// [`admit`], then every URR of `pdr` counts the packet: the common PDR whose URRs have no quota
+/// reads each URR's flag and counts, in one pass.
 #[inline]
-pub(crate) fn count(pdr: &CompiledPdr, uplink: bool, bytes: usize, now_ns: u64) {
-    for u in pdr.usage.iter() {
+pub(crate) fn admit_and_count(
+    pdr: &CompiledPdr,
+    uplink: bool,
+    bytes: usize,
+    now_ns: u64,
+) -> Result<(), DropReason> {
+    let usage: &[_] = &pdr.usage;
+    if usage.iter().any(|u| u.limited()) {
+        admit(pdr, uplink, bytes)?;
+    }
+    for u in usage {
         u.count(uplink, bytes as u64, now_ns);
     }
+    Ok(())
 }
