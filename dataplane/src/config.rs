@@ -10,6 +10,7 @@ use upf_core::rules::Interface;
 use crate::error::{Error, Result};
 use crate::mbuf::BURST_SIZE;
 use crate::neighbor::Mac;
+use crate::offload::OffloadConfig;
 use crate::port::PortDevice;
 
 /// The 3GPP reference point a port (or VLAN on it) serves.
@@ -201,6 +202,8 @@ pub struct DataplaneConfig {
     /// Where the control thread passes frames it does not handle itself
     /// (dropped, and counted, when full or absent).
     pub control_events: Option<std::sync::mpsc::SyncSender<ControlFrame>>,
+    /// SmartNIC offload through `rte_flow` (default: off, never touched).
+    pub offload: OffloadConfig,
 }
 
 impl DataplaneConfig {
@@ -230,6 +233,7 @@ impl DataplaneConfig {
             resolve_retry: Duration::from_secs(1),
             idle_yield: false,
             control_events: None,
+            offload: OffloadConfig::default(),
         }
     }
 

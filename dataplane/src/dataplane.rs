@@ -37,6 +37,9 @@ use crate::lcore::{self, LcoreJoinHandle, StopFlag};
 use crate::mbuf::PacketMeta;
 use crate::mempool::{Mempool, SOCKET_ANY};
 use crate::neighbor::{Mac, NeighborKey, NeighborTable, NeighborUpdate};
+use crate::offload::mark::MarkTable;
+use crate::offload::rte::{FlowGate, RteFlowBackend};
+use crate::offload::{OffloadManager, OffloadState};
 use crate::port::{Port, PortConfig, PortStats};
 use crate::ring::{MbufRing, RingConsumer};
 use crate::worker::{PortIngress, TxOut, TxSlot, Worker, WorkerShared};
@@ -53,6 +56,8 @@ pub struct RuleSink {
     publisher: Publisher,
     /// How long `install`/`remove` wait for room in full worker queues.
     pub queue_timeout: Duration,
+    /// Flow rules that follow the sessions (offload not `Off`).
+    offload: Option<OffloadManager<RteFlowBackend>>,
 }
 
 /// Why a rule publication failed.
@@ -75,7 +80,11 @@ impl RuleSink {
         rules: Arc<SessionRules>,
         retire: Option<Arc<SessionRules>>,
     ) -> Result<u64, RuleError> {
-        self.publish(Update::Install(rules), retire)
+        let epoch = self.publish(Update::Install(rules.clone()), retire)?;
+        if let Some(o) = self.offload.as_mut() {
+            o.install(&rules);
+        }
+        Ok(epoch)
     }
 
     /// Removes a session; `retire` is its current version.
@@ -84,7 +93,23 @@ impl RuleSink {
         seid: u64,
         retire: Option<Arc<SessionRules>>,
     ) -> Result<u64, RuleError> {
-        self.publish(Update::Remove(seid), retire)
+        let epoch = self.publish(Update::Remove(seid), retire)?;
+        if let Some(o) = self.offload.as_mut() {
+            o.remove(seid);
+        }
+        Ok(epoch)
+    }
+
+    /// Installs flow rules that waited for the insertion rate; call it
+    /// now and then (a timer on the control side). Returns how many were
+    /// tried.
+    pub fn offload_poll(&mut self) -> usize {
+        self.offload.as_mut().map_or(0, |o| o.poll())
+    }
+
+    /// The offload manager (offload not `Off`).
+    pub fn offload(&self) -> Option<&OffloadManager<RteFlowBackend>> {
+        self.offload.as_ref()
     }
 
     fn publish(
@@ -281,6 +306,11 @@ pub struct Dataplane {
     rule_sink: Option<RuleSink>,
     tsc_hz: u64,
     steering: bool,
+    offload_state: Arc<OffloadState>,
+    /// Mark → SEID for the workers (offload not `Off`).
+    marks: Option<Arc<MarkTable>>,
+    /// Closed, with every port's rules flushed, before the ports close.
+    flow_gate: Option<FlowGate>,
 }
 
 impl std::fmt::Debug for Dataplane {
@@ -336,6 +366,25 @@ impl Dataplane {
                 Steering::Software => true,
                 Steering::Auto => !rss_ok,
             };
+
+        // Offload: probe (unless off), refuse to start when required and
+        // missing, and the manager the rule sink drives.
+        let offload = crate::offload::setup(
+            &config.offload,
+            &ports
+                .iter()
+                .map(|p| (p.name().to_owned(), p.id(), p.rx_queues()))
+                .collect::<Vec<_>>(),
+            &config
+                .attachments
+                .iter()
+                .map(|a| (a.role, a.port, a.vlan))
+                .collect::<Vec<_>>(),
+            &config.path,
+            nw,
+        )?;
+        let (offload_manager, flow_gate) = offload.active.unzip();
+        let marks = offload_manager.as_ref().map(|m| m.marks().clone());
 
         // Attachments with their port's MAC.
         let mut atts = Vec::with_capacity(config.attachments.len());
@@ -503,9 +552,13 @@ impl Dataplane {
             rule_sink: Some(RuleSink {
                 publisher,
                 queue_timeout: Duration::from_secs(5),
+                offload: offload_manager,
             }),
             tsc_hz,
             steering,
+            offload_state: offload.state,
+            marks,
+            flow_gate,
         })
     }
 
@@ -553,6 +606,17 @@ impl Dataplane {
     /// Whether the dataplane steers packets between workers in software.
     pub fn software_steering(&self) -> bool {
         self.steering
+    }
+
+    /// The offload mode, what the probe found per port, and the rule
+    /// counters (lock-free; for metrics and the management API).
+    pub fn offload_state(&self) -> Arc<OffloadState> {
+        self.offload_state.clone()
+    }
+
+    /// Mark → SEID for the workers, when offload is not `Off`.
+    pub fn offload_marks(&self) -> Option<Arc<MarkTable>> {
+        self.marks.clone()
     }
 
     /// The MAC of the port carrying `role`.
@@ -638,6 +702,10 @@ impl Dataplane {
         // Never started: the pending workers hold queue handles.
         self.pending = None;
         let stats = self.stats();
+        if let Some(g) = &self.flow_gate {
+            let ids: Vec<u16> = self.ports.iter().map(Port::id).collect();
+            g.close_and_flush(&ids);
+        }
         let mut result = Ok(());
         for p in self.ports.drain(..) {
             if let Err(e) = p.close() {

@@ -20,9 +20,14 @@
 //! - [`control`]: ARP/NDP answers and next-hop resolution.
 //! - [`neighbor`], [`steer`], [`l2`]: neighbour tables, software steering,
 //!   Ethernet/VLAN headers.
+//! - [`offload`]: optional SmartNIC offload through `rte_flow` (capability
+//!   probe, rules that follow sessions, MARK for the workers), with a
+//!   software fallback that gives the same results; see `OFFLOAD.md`.
 //!
-//! Unsafe code lives only in `eal`, `mempool`, `mbuf`, `ring`, `port` and
-//! `lcore` (which launches closures on EAL lcores); every `unsafe` block
+//! Unsafe code lives only in `eal`, `mempool`, `mbuf`, `ring`, `port`,
+//! `lcore` (which launches closures on EAL lcores), `offload::rte` (the
+//! `rte_flow` calls) and one read of the mbuf's flow mark in
+//! `offload::mark`; every `unsafe` block
 //! states why it is sound; the other modules forbid it. The fast path (`Port::rx_burst`, `Port::tx_burst`, `Mbuf`
 //! accessors) allocates nothing and takes no locks.
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -38,6 +43,7 @@ pub mod lcore;
 pub mod mbuf;
 pub mod mempool;
 pub mod neighbor;
+pub mod offload;
 pub mod pcap;
 pub mod port;
 pub mod ring;
@@ -55,4 +61,5 @@ pub use error::{Error, Result};
 pub use lcore::StopFlag;
 pub use mbuf::{Burst, Mbuf, MbufMeta, PacketMeta, BURST_SIZE};
 pub use mempool::Mempool;
+pub use offload::{OffloadConfig, OffloadMode, OffloadState, PortOffloadCaps};
 pub use port::{Link, Port, PortCaps, PortConfig, PortDevice, PortStats, RxQueue, TxQueue};

@@ -108,6 +108,10 @@ void rte_mbuf_prefetch_part2_(struct rte_mbuf *m) { rte_mbuf_prefetch_part2(m); 
 
 uint32_t rte_mbuf_rss_hash_(const struct rte_mbuf *m) { return m->hash.rss; }
 
+uint32_t rte_mbuf_fdir_hi_(const struct rte_mbuf *m) { return m->hash.fdir.hi; }
+
+void rte_mbuf_fdir_hi_set_(struct rte_mbuf *m, uint32_t hi) { m->hash.fdir.hi = hi; }
+
 void rte_mbuf_tx_offload_set_(struct rte_mbuf *m, uint64_t l2_len,
 			      uint64_t l3_len, uint64_t l4_len)
 {

@@ -51,6 +51,10 @@ void rte_mbuf_prefetch_part1_(struct rte_mbuf *m);
 void rte_mbuf_prefetch_part2_(struct rte_mbuf *m);
 /* Fields inside anonymous unions, whose bindgen names are unstable. */
 uint32_t rte_mbuf_rss_hash_(const struct rte_mbuf *m);
+/* The flow mark (rte_flow MARK id) in hash.fdir.hi, valid when ol_flags has
+ * RTE_MBUF_F_RX_FDIR_ID; the setter is for tests and software marking. */
+uint32_t rte_mbuf_fdir_hi_(const struct rte_mbuf *m);
+void rte_mbuf_fdir_hi_set_(struct rte_mbuf *m, uint32_t hi);
 void rte_mbuf_tx_offload_set_(struct rte_mbuf *m, uint64_t l2_len,
 			      uint64_t l3_len, uint64_t l4_len);
 
