@@ -174,7 +174,10 @@ pub(crate) fn encode_item(item: &Item) -> EncodedItem {
     }
 }
 
-/// A spec's arrays and everything they point to, alive together.
+/// A spec's arrays and everything they point to, alive together. The
+/// action configurations are boxed: their addresses are taken while the
+/// vectors holding them still grow.
+#[allow(clippy::vec_box)]
 struct Encoded {
     _items: Vec<EncodedItem>,
     _marks: Vec<Box<rte_flow_action_mark>>,
