@@ -444,6 +444,24 @@ pub struct StatsCursor {
     cycles: Vec<(u64, u64)>,
 }
 
+/// The kernel interface a `net_af_packet`/`net_af_xdp` vdev runs over.
+pub fn vdev_kernel_iface(vdev: &str) -> Option<&str> {
+    let mut parts = vdev.split(',');
+    let driver = parts.next()?;
+    if !(driver.starts_with("net_af_packet") || driver.starts_with("net_af_xdp")) {
+        return None;
+    }
+    parts.find_map(|kv| kv.strip_prefix("iface="))
+}
+
+/// Whether the kernel reports `iface` operationally up; `None` when it
+/// cannot tell. Those PMDs report their link up whatever the interface's
+/// state, so the kernel's word is taken as well.
+fn kernel_link_up(iface: &str) -> Option<bool> {
+    let s = std::fs::read_to_string(format!("/sys/class/net/{iface}/operstate")).ok()?;
+    Some(matches!(s.trim(), "up" | "unknown"))
+}
+
 /// Copies the dataplane's figures into `state`: port counters and links,
 /// per-worker packets and busy ratio since the last push, drops by reason,
 /// stage counters, and the control-event counts.
@@ -456,11 +474,17 @@ pub fn push_stats(
 ) {
     let st = dp.stats();
     for (i, (name, p)) in cfg.ports.iter().enumerate() {
+        let kernel = p
+            .vdev
+            .as_deref()
+            .and_then(vdev_kernel_iface)
+            .and_then(kernel_link_up);
         let link_up = dp
             .ports()
             .get(i)
             .and_then(|port| port.link().ok())
-            .is_some_and(|l| l.up);
+            .is_some_and(|l| l.up)
+            && kernel != Some(false);
         let s = st.ports.get(i).cloned().flatten().unwrap_or_default();
         state.put_port(PortStats {
             name: name.clone(),
@@ -515,6 +539,17 @@ pub fn push_stats(
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn kernel_iface_of_vdevs() {
+        assert_eq!(
+            vdev_kernel_iface("net_af_packet0,iface=veth0,qpairs=1"),
+            Some("veth0")
+        );
+        assert_eq!(vdev_kernel_iface("net_af_xdp1,iface=eth2"), Some("eth2"));
+        assert_eq!(vdev_kernel_iface("net_pcap0,iface=eth0"), None);
+        assert_eq!(vdev_kernel_iface("net_af_packet0"), None);
+    }
 
     #[test]
     fn error_indication_from_frame() {

@@ -275,7 +275,11 @@ async fn node_events(
                 sessions_released,
             } => {
                 let id = node_id_text(&node_id);
-                tracing::warn!(peer = %id, ?reason, sessions_released, "PFCP association down");
+                if reason == pfcp::node::DownReason::Released {
+                    tracing::info!(peer = %id, sessions_released, "PFCP association released");
+                } else {
+                    tracing::warn!(peer = %id, ?reason, sessions_released, "PFCP association down");
+                }
                 let addr = up.remove(&id);
                 state.put_association(AssociationInfo {
                     peer_node_id: id,

@@ -192,6 +192,10 @@ pub struct Smf {
     pub n1: u32,
     /// Requests from the UPF answered (heartbeats, session reports).
     pub answered: u64,
+    /// Session Report Requests received: (UP SEID in the header, Report
+    /// Type octet, Error Indication Report's remote F-TEIDs as (TEID,
+    /// address)).
+    pub reports: Vec<(u64, u8, Vec<(u32, IpAddr)>)>,
 }
 
 impl Smf {
@@ -207,6 +211,7 @@ impl Smf {
             t1: Duration::from_secs(2),
             n1: 5,
             answered: 0,
+            reports: Vec::new(),
         })
     }
 
@@ -227,7 +232,24 @@ impl Smf {
                 recovery_time_stamp: self.recovery,
                 ..Default::default()
             }),
-            Message::SessionReportRequest(_) => {
+            Message::SessionReportRequest(r) => {
+                let remote = r
+                    .error_indication_report
+                    .iter()
+                    .flat_map(|e| e.remote_f_teids.iter())
+                    .filter_map(|f| match *f {
+                        FTeid::Explicit { teid, ipv4, ipv6 } => ipv4
+                            .map(IpAddr::V4)
+                            .or(ipv6.map(IpAddr::V6))
+                            .map(|a| (teid, a)),
+                        FTeid::Choose { .. } => None,
+                    })
+                    .collect();
+                self.reports.push((
+                    h.seid.unwrap_or(0),
+                    r.report_type.octets().first().copied().unwrap_or(0),
+                    remote,
+                ));
                 Message::SessionReportResponse(SessionReportResponse {
                     cause: Cause::REQUEST_ACCEPTED,
                     ..Default::default()
