@@ -1,6 +1,6 @@
 //! A small SMF for labs and tests: PFCP association setup, session
 //! establishment (UL and DL PDRs, FARs with outer header creation toward the
-//! gNB, a QER with the QFI, a volume URR) and deletion, reading the usage
+//! gNB, a QER with the QFI, a volume URR with packet counts) and deletion, reading the usage
 //! reports of the Deletion Response. Blocking, one UDP socket; it answers
 //! the UPF's Heartbeat and Session Report Requests while it waits.
 //!
@@ -167,6 +167,10 @@ pub fn establishment_request(smf: Ipv4Addr, s: &SessionSpec) -> SessionEstablish
             urr_id: UrrId(URR_ID),
             measurement_method: MeasurementMethod::empty().with(MeasurementMethod::VOLUM),
             reporting_triggers: ReportingTriggers::empty(),
+            // Packet counts as well as octets (MNOP).
+            measurement_information: Some(
+                MeasurementInformation::empty().with(MeasurementInformation::MNOP),
+            ),
             ..Default::default()
         }],
         create_qers: vec![CreateQer {

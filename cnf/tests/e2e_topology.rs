@@ -19,6 +19,10 @@
 //! - /readyz flips to 503 when a port's interface goes down and back;
 //! - SIGTERM: exit status 0.
 //!
+//! A second test drives the same topology from an SMF the project did not
+//! write: scripts/e2e/scapy_smf.py (scapy's contrib.pfcp): traffic flows and
+//! the Deletion Response carries the usage report.
+//!
 //! Root only (namespaces, veths, DPDK): skipped with a message otherwise,
 //! except when `CI` is set, where it fails. Namespaces, veths and processes
 //! are removed even when the test fails (Drop guards).
@@ -273,14 +277,11 @@ fn cpus() -> (u32, u32) {
     (first[0], *first.get(1).unwrap_or(&first[0]))
 }
 
-#[test]
-fn topology_end_to_end() {
-    if skip_or_fail("topology_end_to_end") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let topo = Topology::up("t");
-    let cfg = dir.path().join("upf.toml");
+/// One topology at a time: the machine is small.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn start_upf(topo: &Topology, dir: &Path) -> Upf {
+    let cfg = dir.join("upf.toml");
     let (control, worker) = cpus();
     sh(&format!(
         "source scripts/e2e/lib.sh && e2e_config {} {} no {control} {worker} json",
@@ -288,7 +289,18 @@ fn topology_end_to_end() {
         cfg.display()
     ))
     .unwrap();
-    let mut upf = Upf::start(&cfg);
+    Upf::start(&cfg)
+}
+
+#[test]
+fn topology_end_to_end() {
+    if skip_or_fail("topology_end_to_end") {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let topo = Topology::up("t");
+    let mut upf = start_upf(&topo, dir.path());
     let pfcp = upf.listening("pfcp");
     let http = upf.listening("http");
     let grpc = upf.listening("grpc");
@@ -490,5 +502,80 @@ fn topology_end_to_end() {
     upf.wait_log("drained; exiting", |_| true);
     let status = upf.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    drop(topo);
+}
+
+/// The scapy SMF process, killed on drop.
+struct Child2(Child);
+
+impl Drop for Child2 {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn scapy_smf_drives_the_topology() {
+    if skip_or_fail("scapy_smf_drives_the_topology") {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let topo = Topology::up("s");
+    let mut upf = start_upf(&topo, dir.path());
+    let pfcp = upf.listening("pfcp");
+    let http = upf.listening("http");
+    wait_until("readiness", STARTUP, || get(http, "/readyz").0 == 200);
+
+    let out = dir.path().join("scapy-sessions.json");
+    let delete = dir.path().join("delete");
+    let mut smf = Child2(
+        Command::new("/usr/bin/python3")
+            .arg(repo().join("scripts/e2e/scapy_smf.py"))
+            .args(["--upf", &pfcp.to_string(), "--gnb", "10.100.3.2"])
+            .args(["--dl-teid", "0x3000", "--qfi", "5", "--out"])
+            .arg(&out)
+            .arg("--delete-when")
+            .arg(&delete)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("scapy_smf.py"),
+    );
+    wait_until("the scapy SMF's session", STARTUP, || {
+        assert!(
+            smf.0.try_wait().unwrap().is_none(),
+            "scapy_smf.py exited early"
+        );
+        out.exists()
+    });
+    let (ok, _, t) = topo.gnb(
+        dir.path(),
+        "traffic",
+        &["--sessions", out.to_str().unwrap(), "--pings", "2", "--udp", "2"],
+    );
+    assert!(ok, "traffic under the scapy SMF's session: {t}");
+    let st = &t["sessions"][0];
+    assert_eq!(st["dl_qfis"], serde_json::json!([5]));
+    std::fs::write(&delete, "").unwrap();
+    let status = smf.0.wait().unwrap();
+    let mut log = String::new();
+    smf.0.stdout.take().unwrap().read_to_string(&mut log).unwrap();
+    eprint!("{log}");
+    assert!(status.success(), "scapy_smf.py: {status:?}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let r = &v["sessions"][0]["usage_reports"][0];
+    assert_eq!(r["urr_id"], 1);
+    assert_eq!(r["ul_bytes"], st["ul_bytes"], "{v}");
+    assert_eq!(r["dl_bytes"], st["dl_bytes"], "{v}");
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &upf.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    upf.wait_log("drained; exiting", |_| true);
+    assert!(upf.child.wait().unwrap().success());
     drop(topo);
 }
