@@ -448,6 +448,29 @@ impl PacketBuf for Mbuf {
         let cur = self.data_len();
         self.is_contiguous() && len <= cur && self.trim(cur - len)
     }
+    /// One step on the mbuf's fields instead of the three DPDK calls
+    /// (`adj`, `trim`, `prepend`); refuses a multi-segment packet.
+    #[inline]
+    fn reframe(&mut self, start: usize, len: usize, front: usize) -> Option<&mut [u8]> {
+        let m = self.raw();
+        let (off, data_len) = (usize::from(m.data_off), usize::from(m.data_len));
+        if m.nb_segs != 1 || start.checked_add(len)? > data_len || off + start < front {
+            return None;
+        }
+        let new_len = u16::try_from(len + front).ok()?;
+        let new_off = (off + start - front) as u16; // below data_off + data_len
+                                                    // SAFETY: we own the mbuf exclusively; the new data range
+                                                    // new_off..new_off + new_len lies within the old headroom and data,
+                                                    // inside the buffer, and the mbuf has one segment, so pkt_len is
+                                                    // data_len.
+        unsafe {
+            let p = self.0.as_ptr();
+            (*p).data_off = new_off;
+            (*p).data_len = new_len;
+            (*p).pkt_len = u32::from(new_len);
+        }
+        Some(self.data_mut())
+    }
     #[inline]
     fn len(&self) -> usize {
         self.data_len()

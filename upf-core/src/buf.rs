@@ -22,6 +22,22 @@ pub trait PacketBuf {
     /// Shortens the packet to `len` bytes. Returns `false`, leaving the buffer
     /// unchanged, when the packet is already shorter.
     fn truncate(&mut self, len: usize) -> bool;
+    /// Makes the packet its bytes `start..start + len` with `front` more
+    /// bytes in front of them (taken from the removed bytes and the
+    /// headroom; their contents are unspecified), and returns the whole
+    /// packet. `None`, leaving the buffer unchanged, when the range is not
+    /// inside the packet or the room in front is too small. One step for
+    /// what [`PacketBuf::adj`], [`PacketBuf::truncate`] and
+    /// [`PacketBuf::prepend`] do together.
+    #[inline]
+    fn reframe(&mut self, start: usize, len: usize, front: usize) -> Option<&mut [u8]> {
+        if start.checked_add(len)? > self.len() || self.headroom() + start < front {
+            return None;
+        }
+        let ok = self.adj(start) && self.truncate(len) && self.prepend(front);
+        debug_assert!(ok, "checked above");
+        Some(self.data_mut())
+    }
     /// Packet length in bytes.
     fn len(&self) -> usize {
         self.data().len()
@@ -74,15 +90,19 @@ impl VecBuf {
 }
 
 impl PacketBuf for VecBuf {
+    #[inline]
     fn data(&self) -> &[u8] {
         &self.storage[self.head..self.tail]
     }
+    #[inline]
     fn data_mut(&mut self) -> &mut [u8] {
         &mut self.storage[self.head..self.tail]
     }
+    #[inline]
     fn headroom(&self) -> usize {
         self.head
     }
+    #[inline]
     fn prepend(&mut self, n: usize) -> bool {
         if n > self.head {
             return false;
@@ -90,6 +110,7 @@ impl PacketBuf for VecBuf {
         self.head -= n;
         true
     }
+    #[inline]
     fn adj(&mut self, n: usize) -> bool {
         if n > self.tail - self.head {
             return false;
@@ -97,12 +118,24 @@ impl PacketBuf for VecBuf {
         self.head += n;
         true
     }
+    #[inline]
     fn truncate(&mut self, len: usize) -> bool {
         if len > self.tail - self.head {
             return false;
         }
         self.tail = self.head + len;
         true
+    }
+    #[inline]
+    fn reframe(&mut self, start: usize, len: usize, front: usize) -> Option<&mut [u8]> {
+        let from = self.head.checked_add(start)?;
+        let to = from.checked_add(len)?;
+        if to > self.tail || from < front {
+            return None;
+        }
+        self.head = from - front;
+        self.tail = to;
+        self.storage.get_mut(self.head..self.tail)
     }
 }
 
@@ -123,5 +156,43 @@ mod test {
         assert_eq!(b.data(), &[2]);
         assert!(!b.truncate(2));
         assert_eq!(b.headroom(), 3);
+    }
+
+    #[test]
+    fn reframe_keeps_a_range_and_adds_room() {
+        let mut b = VecBuf::with_headroom(&[1, 2, 3, 4, 5, 6], 2);
+        assert!(b.reframe(1, 6, 0).is_none(), "past the end");
+        assert!(b.reframe(1, 2, 4).is_none(), "too little room");
+        assert_eq!(b.data(), &[1, 2, 3, 4, 5, 6]);
+        assert_eq!(b.reframe(1, 2, 3).map(|d| d.len()), Some(5));
+        assert_eq!(&b.data()[3..], &[2, 3]);
+        assert_eq!(b.headroom(), 0);
+        let mut c = VecBuf::with_headroom(&[1, 2, 3, 4, 5, 6], 2);
+        let mut d = c.clone();
+        assert!(c.reframe(3, 2, 1).is_some());
+        // The default implementation gives the same packet.
+        struct Plain<'a>(&'a mut VecBuf);
+        impl PacketBuf for Plain<'_> {
+            fn data(&self) -> &[u8] {
+                self.0.data()
+            }
+            fn data_mut(&mut self) -> &mut [u8] {
+                self.0.data_mut()
+            }
+            fn headroom(&self) -> usize {
+                self.0.headroom()
+            }
+            fn prepend(&mut self, n: usize) -> bool {
+                self.0.prepend(n)
+            }
+            fn adj(&mut self, n: usize) -> bool {
+                self.0.adj(n)
+            }
+            fn truncate(&mut self, len: usize) -> bool {
+                self.0.truncate(len)
+            }
+        }
+        assert!(Plain(&mut d).reframe(3, 2, 1).is_some());
+        assert_eq!((c.data(), c.headroom()), (d.data(), d.headroom()));
     }
 }

@@ -74,6 +74,169 @@ impl Hasher for FastHasher {
 /// A hash map keyed with [`FastHasher`].
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
+/// A key of a [`FlatIndex`], folded into one word for hashing.
+trait FlatKey: Copy + Eq {
+    fn word(&self) -> u64;
+}
+
+impl FlatKey for TunnelKey {
+    #[inline]
+    fn word(&self) -> u64 {
+        // The TEID carries the entropy; the address (one of the UPF's
+        // few) is folded in.
+        let a = match self.addr {
+            IpAddr::V4(a) => u64::from(u32::from(a)),
+            IpAddr::V6(a) => {
+                let b = u128::from(a);
+                (b as u64) ^ ((b >> 64) as u64) ^ (1 << 63)
+            }
+        };
+        (u64::from(self.teid) << 32) ^ a
+    }
+}
+
+impl<A: Copy + Eq + Fold> FlatKey for PrefixKey<A> {
+    #[inline]
+    fn word(&self) -> u64 {
+        self.0.fold() ^ (u64::from(self.1) << 56)
+    }
+}
+
+/// An open-addressing index (linear probing, at most half full) whose slot
+/// holds the key and the rules together: a lookup reads one slot (one
+/// cache line, usually), where a general hash map reads its control bytes
+/// and then its bucket.
+#[derive(Debug)]
+struct FlatIndex<K> {
+    slots: Box<[Slot<K>]>,
+    /// 64 - log2(slots.len()).
+    shift: u32,
+    len: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Slot<K> {
+    key: K,
+    rules: Option<Arc<SessionRules>>,
+}
+
+impl<K: FlatKey> FlatIndex<K> {
+    fn with_capacity(n: usize, empty: K) -> Self {
+        let cap = (n.max(4) * 2).next_power_of_two();
+        FlatIndex {
+            slots: vec![
+                Slot {
+                    key: empty,
+                    rules: None
+                };
+                cap
+            ]
+            .into_boxed_slice(),
+            shift: 64 - cap.trailing_zeros(),
+            len: 0,
+        }
+    }
+
+    /// Fibonacci hashing: the high bits of the product.
+    #[inline]
+    fn home(&self, key: &K) -> usize {
+        (key.word().wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    #[inline(always)]
+    fn get(&self, key: &K) -> Option<&Arc<SessionRules>> {
+        let mask = self.mask();
+        let mut i = self.home(key);
+        loop {
+            let slot = self.slots.get(i)?;
+            match &slot.rules {
+                None => return None,
+                Some(r) if slot.key == *key => return Some(r),
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Inserts or replaces; returns the entry replaced.
+    fn insert(&mut self, key: K, rules: Arc<SessionRules>) -> Option<Arc<SessionRules>> {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.mask();
+        let mut i = self.home(&key);
+        loop {
+            let slot = &mut self.slots[i];
+            match &slot.rules {
+                None => {
+                    *slot = Slot {
+                        key,
+                        rules: Some(rules),
+                    };
+                    self.len += 1;
+                    return None;
+                }
+                Some(_) if slot.key == key => return slot.rules.replace(rules),
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &K) -> Option<Arc<SessionRules>> {
+        let mask = self.mask();
+        let mut i = self.home(key);
+        loop {
+            match &self.slots[i].rules {
+                None => return None,
+                Some(_) if self.slots[i].key == *key => break,
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+        let removed = self.slots[i].rules.take();
+        self.len -= 1;
+        // Backward-shift deletion: move later entries of the run into the
+        // hole when their home is not between the hole and them.
+        let mut hole = i;
+        let mut j = (i + 1) & mask;
+        while self.slots[j].rules.is_some() {
+            let home = self.home(&self.slots[j].key);
+            if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
+                self.slots.swap(hole, j);
+                hole = j;
+            }
+            j = (j + 1) & mask;
+        }
+        removed
+    }
+
+    fn grow(&mut self) {
+        let cap = self.slots.len() * 2;
+        let empty = self.slots[0].key;
+        let old = core::mem::replace(
+            &mut self.slots,
+            vec![
+                Slot {
+                    key: empty,
+                    rules: None
+                };
+                cap
+            ]
+            .into_boxed_slice(),
+        );
+        self.shift = 64 - cap.trailing_zeros();
+        self.len = 0;
+        for s in old.into_vec() {
+            if let Some(r) = s.rules {
+                self.insert(s.key, r);
+            }
+        }
+    }
+}
+
 /// Longest-prefix lookup over a handful of prefix lengths: one exact-match
 /// map, probed once per prefix length in use (UE addresses are /32 or /64,
 /// framed routes add a few more lengths).
@@ -81,7 +244,7 @@ pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 struct PrefixIndex<A> {
     /// Prefix lengths in use, longest first, with how many entries use each.
     lens: Vec<(u8, usize)>,
-    map: FastMap<PrefixKey<A>, Arc<SessionRules>>,
+    map: FlatIndex<PrefixKey<A>>,
 }
 
 /// A masked address and its prefix length, hashed as one word.
@@ -109,18 +272,11 @@ impl Fold for Ipv6Addr {
     }
 }
 
-impl<A: Fold> core::hash::Hash for PrefixKey<A> {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0.fold() ^ (u64::from(self.1) << 56));
-    }
-}
-
 impl<A: Copy + Eq + Fold> PrefixIndex<A> {
-    fn with_capacity(n: usize) -> Self {
+    fn with_capacity(n: usize, empty: A) -> Self {
         PrefixIndex {
             lens: Vec::with_capacity(8),
-            map: FastMap::with_capacity_and_hasher(n, Default::default()),
+            map: FlatIndex::with_capacity(n, PrefixKey(empty, 0)),
         }
     }
 
@@ -152,10 +308,15 @@ impl<A: Copy + Eq + Fold> PrefixIndex<A> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn lookup(&self, mask: impl Fn(u8) -> A) -> Option<&Arc<SessionRules>> {
-        self.lens
-            .iter()
+        // The longest length (UE addresses: /32, /64) is probed first and
+        // usually the only one.
+        let (first, rest) = self.lens.split_first()?;
+        if let Some(r) = self.map.get(&PrefixKey(mask(first.0), first.0)) {
+            return Some(r);
+        }
+        rest.iter()
             .find_map(|&(len, _)| self.map.get(&PrefixKey(mask(len), len)))
     }
 }
@@ -173,7 +334,7 @@ pub enum Update {
 #[derive(Debug)]
 pub struct Tables {
     sessions: FastMap<u64, Arc<SessionRules>>,
-    tunnels: FastMap<TunnelKey, Arc<SessionRules>>,
+    tunnels: FlatIndex<TunnelKey>,
     ue_v4: PrefixIndex<Ipv4Addr>,
     ue_v6: PrefixIndex<Ipv6Addr>,
 }
@@ -184,9 +345,15 @@ impl Tables {
     pub fn with_capacity(sessions: usize) -> Self {
         Tables {
             sessions: FastMap::with_capacity_and_hasher(sessions, Default::default()),
-            tunnels: FastMap::with_capacity_and_hasher(sessions * 2, Default::default()),
-            ue_v4: PrefixIndex::with_capacity(sessions),
-            ue_v6: PrefixIndex::with_capacity(sessions),
+            tunnels: FlatIndex::with_capacity(
+                sessions * 2,
+                TunnelKey {
+                    teid: 0,
+                    addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                },
+            ),
+            ue_v4: PrefixIndex::with_capacity(sessions, Ipv4Addr::UNSPECIFIED),
+            ue_v6: PrefixIndex::with_capacity(sessions, Ipv6Addr::UNSPECIFIED),
         }
     }
 
@@ -264,5 +431,59 @@ impl Tables {
     /// Whether there are no sessions.
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn rules(seid: u64) -> Arc<SessionRules> {
+        Arc::new(
+            crate::compile::compile(&crate::rules::Session::new(seid), None)
+                .expect("an empty session compiles"),
+        )
+    }
+
+    #[test]
+    fn flat_index_agrees_with_a_map() {
+        let mut flat = FlatIndex::with_capacity(
+            4,
+            TunnelKey {
+                teid: 0,
+                addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            },
+        );
+        let mut model: HashMap<(u32, IpAddr), u64> = HashMap::new();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let addrs = [
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ];
+        for step in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // A small key space, so that runs collide, wrap and shift.
+            let teid = (x % 300) as u32;
+            let addr = addrs[((x >> 20) & 1) as usize];
+            let key = TunnelKey { teid, addr };
+            if (x >> 32).is_multiple_of(3) {
+                let a = flat.remove(&key).map(|r| r.seid);
+                assert_eq!(a, model.remove(&(teid, addr)));
+            } else {
+                let a = flat.insert(key, rules(step)).map(|r| r.seid);
+                assert_eq!(a, model.insert((teid, addr), step));
+            }
+            assert_eq!(flat.len, model.len());
+            if step.is_multiple_of(500) {
+                for t in 0..300 {
+                    for a in addrs {
+                        let k = TunnelKey { teid: t, addr: a };
+                        assert_eq!(flat.get(&k).map(|r| r.seid), model.get(&(t, a)).copied());
+                    }
+                }
+            }
+        }
     }
 }

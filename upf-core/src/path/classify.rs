@@ -4,7 +4,7 @@
 //! told apart from user traffic toward a UE (plain IP, looked up by the
 //! destination address). Tunnelled traffic continues in [`super::gtpu_input`].
 
-use core::net::IpAddr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use super::{far, gtpu_input, local, pdr_match, Ctx, PathState, Verdict};
 use crate::buf::PacketBuf;
@@ -53,134 +53,109 @@ fn be16(b: &[u8], at: usize) -> usize {
     usize::from(u16::from_be_bytes([b[at], b[at + 1]]))
 }
 
-#[inline]
-fn peer_mac(frame: &[u8]) -> EthernetAddress {
-    let mut peer = [0u8; 6];
-    peer.copy_from_slice(&frame[6..12]);
-    EthernetAddress(peer)
+/// What the fast classification found.
+enum Fast {
+    /// A G-PDU to a UPF address.
+    Gpdu(Pkt, Ipv4Addr),
+    /// An IPv4 packet toward a UE.
+    ToUe(Pkt, Ipv4Addr),
+    /// Something else: the general stages decide.
+    No,
 }
 
-/// The common uplink frame, read at fixed offsets: untagged IPv4 with a
-/// 20-octet header, unfragmented, to a UPF address, UDP to port 2152, a
-/// G-PDU without optional fields or with exactly one uplink PDU Session
-/// Container that carries nothing but the QFI. `None` for anything else,
-/// which the general stages then decide; for the frames accepted here they
-/// would reach the same result (every check they make holds).
+/// The common frames, read at fixed offsets after one length check:
+/// untagged IPv4 with a 20-octet header, and then either not addressed to
+/// the UPF (toward a UE), or unfragmented UDP to port 2152 of a UPF address
+/// carrying a G-PDU without optional fields or with exactly one uplink PDU
+/// Session Container that carries nothing but the QFI. Anything else is
+/// [`Fast::No`], which the general stages then decide; for the frames
+/// accepted here they would reach the same result (every check they make
+/// holds: see the differential test).
 #[inline]
-fn fast_gpdu_v4(cfg: &super::PathConfig, frame: &[u8]) -> Option<(Pkt, core::net::Ipv4Addr)> {
-    if frame.len() < GTP + 8
-        || frame[12] != 0x08
-        || frame[13] != 0x00
-        || frame[IP] != 0x45
-        || frame[IP + 9] != 17
-        || frame[IP + 6] & 0x3f != 0
-        || frame[IP + 7] != 0
-        || be16(frame, UDP + 2) != usize::from(GTPU_PORT)
-        || frame[GTP + 1] != 0xff
-    {
-        return None;
+fn fast_v4(cfg: &super::PathConfig, frame: &[u8]) -> Fast {
+    let Some(h) = frame.first_chunk::<{ ETH + 20 }>() else {
+        return Fast::No;
+    };
+    if h[12] != 0x08 || h[13] != 0x00 || h[IP] != 0x45 {
+        return Fast::No;
     }
-    let total = be16(frame, IP + 2);
-    let udp_len = be16(frame, UDP + 4);
-    let msg_len = 8 + be16(frame, GTP + 2);
-    // IPv4 Total Length within the frame, UDP Length within the IP packet,
-    // the GTP-U message within the UDP payload.
-    if ETH + total > frame.len() || udp_len < 8 || udp_len + 20 > total || msg_len + 8 > udp_len {
-        return None;
+    let total = be16(h, IP + 2);
+    if total < 20 || ETH + total > frame.len() {
+        return Fast::No;
     }
-    let dst = core::net::Ipv4Addr::new(
-        frame[IP + 16],
-        frame[IP + 17],
-        frame[IP + 18],
-        frame[IP + 19],
-    );
+    let dst = Ipv4Addr::new(h[IP + 16], h[IP + 17], h[IP + 18], h[IP + 19]);
+    let mut peer = [0u8; 6];
+    peer.copy_from_slice(&h[6..12]);
+    let mut pkt = Pkt {
+        peer_mac: EthernetAddress(peer),
+        l2_len: ETH,
+        ip_off: ETH,
+        ip_len: total,
+        outer_len: total,
+        tunnel: None,
+    };
     if !cfg.is_local_v4(dst) {
-        return None;
+        return Fast::ToUe(pkt, dst);
     }
-    let (hdr_len, qfi) = match frame[GTP] {
+    let Some(h) = frame.first_chunk::<{ GTP + 8 }>() else {
+        return Fast::No;
+    };
+    if h[IP + 9] != 17
+        || h[IP + 6] & 0x3f != 0
+        || h[IP + 7] != 0
+        || be16(h, UDP + 2) != usize::from(GTPU_PORT)
+        || h[GTP + 1] != 0xff
+    {
+        return Fast::No;
+    }
+    let udp_len = be16(h, UDP + 4);
+    let msg_len = 8 + be16(h, GTP + 2);
+    // UDP Length within the IP packet, the GTP-U message within the UDP
+    // payload (so within the frame).
+    if udp_len < 8 || udp_len + 20 > total || msg_len + 8 > udp_len {
+        return Fast::No;
+    }
+    let (hdr_len, qfi) = match h[GTP] {
         0x30 => (8, None),
         // E only: one extension header, a PDU Session Container of one
         // 4-octet unit (UL, no optional fields) that ends the chain.
-        0x34 if msg_len >= 16
-            && frame[GTP + 11] == 0x85
-            && frame[GTP + 12] == 1
-            && frame[GTP + 13] == 0x10
-            && frame[GTP + 14] & 0xc0 == 0
-            && frame[GTP + 15] == 0 =>
-        {
-            (16, Some(frame[GTP + 14] & 0x3f))
-        }
-        _ => return None,
+        0x34 if msg_len >= 16 => match frame.first_chunk::<{ GTP + 16 }>() {
+            Some(e)
+                if e[GTP + 11] == 0x85
+                    && e[GTP + 12] == 1
+                    && e[GTP + 13] == 0x10
+                    && e[GTP + 14] & 0xc0 == 0
+                    && e[GTP + 15] == 0 =>
+            {
+                (16, Some(e[GTP + 14] & 0x3f))
+            }
+            _ => return Fast::No,
+        },
+        _ => return Fast::No,
     };
-    let teid = u32::from_be_bytes([
-        frame[GTP + 4],
-        frame[GTP + 5],
-        frame[GTP + 6],
-        frame[GTP + 7],
-    ]);
-    Some((
-        Pkt {
-            peer_mac: peer_mac(frame),
-            l2_len: ETH,
-            ip_off: GTP + hdr_len,
-            ip_len: msg_len - hdr_len,
-            outer_len: total,
-            tunnel: Some(Tunnel { teid, qfi }),
-        },
-        dst,
-    ))
+    let teid = u32::from_be_bytes([h[GTP + 4], h[GTP + 5], h[GTP + 6], h[GTP + 7]]);
+    pkt.ip_off = GTP + hdr_len;
+    pkt.ip_len = msg_len - hdr_len;
+    pkt.tunnel = Some(Tunnel { teid, qfi });
+    Fast::Gpdu(pkt, dst)
 }
 
-/// The common downlink frame: untagged IPv4 with a 20-octet header that is
-/// not addressed to the UPF. `None` for anything else.
-#[inline]
-fn fast_ip_v4(cfg: &super::PathConfig, frame: &[u8]) -> Option<(Pkt, core::net::Ipv4Addr)> {
-    if frame.len() < ETH + 20 || frame[12] != 0x08 || frame[13] != 0x00 || frame[IP] != 0x45 {
-        return None;
-    }
-    let total = be16(frame, IP + 2);
-    if total < 20 || ETH + total > frame.len() {
-        return None;
-    }
-    let dst = core::net::Ipv4Addr::new(
-        frame[IP + 16],
-        frame[IP + 17],
-        frame[IP + 18],
-        frame[IP + 19],
-    );
-    if cfg.is_local_v4(dst) {
-        return None;
-    }
-    Some((
-        Pkt {
-            peer_mac: peer_mac(frame),
-            l2_len: ETH,
-            ip_off: ETH,
-            ip_len: total,
-            outer_len: total,
-            tunnel: None,
-        },
-        dst,
-    ))
-}
-
+#[inline(always)]
 pub(crate) fn classify<B: PacketBuf>(
     ctx: &Ctx<'_>,
     st: &mut PathState,
     ingress: Interface,
     buf: &mut B,
 ) -> Verdict {
-    let frame = buf.data();
-    if let Some((pkt, dst)) = fast_gpdu_v4(ctx.cfg, frame) {
-        return gtpu_input::gpdu(ctx, st, buf, pkt, IpAddr::V4(dst));
+    match fast_v4(ctx.cfg, buf.data()) {
+        Fast::Gpdu(pkt, dst) => gtpu_input::gpdu(ctx, st, buf, pkt, IpAddr::V4(dst)),
+        Fast::ToUe(pkt, dst) => to_ue_v4(ctx, st, ingress, buf, &pkt, dst),
+        Fast::No => general(ctx, st, ingress, buf),
     }
-    if let Some((pkt, dst)) = fast_ip_v4(ctx.cfg, frame) {
-        return to_ue_v4(ctx, st, ingress, buf, &pkt, dst);
-    }
-    general(ctx, st, ingress, buf)
 }
 
 /// Every frame, through the views of [`crate::wire`].
+#[inline(never)]
 pub(crate) fn general<B: PacketBuf>(
     ctx: &Ctx<'_>,
     st: &mut PathState,
@@ -262,14 +237,14 @@ fn ipv4<B: PacketBuf>(
 }
 
 /// Toward a UE: downlink (or any traffic found by the UE address).
-#[inline]
+#[inline(always)]
 fn to_ue_v4<B: PacketBuf>(
     ctx: &Ctx<'_>,
     st: &mut PathState,
     ingress: Interface,
     buf: &mut B,
     pkt: &Pkt,
-    dst: core::net::Ipv4Addr,
+    dst: Ipv4Addr,
 ) -> Verdict {
     st.counters.stat(Stat::IpRx);
     let Some(rules) = ctx.tables.lookup_ue_v4(dst) else {

@@ -48,22 +48,18 @@ pub(crate) fn encap<B: PacketBuf>(
     write_outer(cfg, st, buf, plan, &gtp);
 }
 
-/// Wraps the IP packet in the buffer into a prebuilt outer header, writing
-/// the per-packet fields. The caller checked the headroom.
-#[inline]
-pub(crate) fn encap_template<B: PacketBuf>(
+/// Writes a prebuilt outer header into `d` (exactly the header's room in
+/// front of an `inner`-octet packet), with the per-packet fields.
+#[inline(always)]
+pub(crate) fn write_template(
     cfg: &PathConfig,
     st: &mut PathState,
-    buf: &mut B,
+    d: &mut [u8],
+    inner: usize,
     t: &EncapTemplate,
     src: Ipv4Addr,
 ) {
-    let n = usize::from(t.len);
-    let inner = buf.len();
-    if !buf.prepend(n) {
-        return;
-    }
-    let d = buf.data_mut();
+    let n = d.len();
     // Fixed-size copies for the usual lengths: without and with a
     // one-unit PDU Session Container.
     match n {

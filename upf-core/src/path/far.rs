@@ -13,7 +13,7 @@ use crate::rules::{Interface, OuterHeaderCreationKind};
 use crate::wire::{DlPduSessionInfo, PduSessionInfo, UlPduSessionInfo};
 
 /// Applies the rules of `pdr` (a PDR of `rules`) to the packet.
-#[inline]
+#[inline(always)]
 pub(crate) fn apply<B: PacketBuf>(
     ctx: &Ctx<'_>,
     st: &mut PathState,
@@ -67,9 +67,10 @@ pub(crate) fn apply<B: PacketBuf>(
         if let Err(reason) = meter_and_count(ctx, pdr, len) {
             return Verdict::Drop(reason);
         }
-        let ok = buf.adj(start) && buf.truncate(len);
-        debug_assert!(ok, "bounds checked above");
-        decrement_hop_limit(buf.data_mut());
+        // The frame now becomes the packet to send.
+        if let Some(d) = buf.reframe(start, len, 0) {
+            decrement_hop_limit(d);
+        }
         if removes {
             st.counters.stat(Stat::Decap);
         }
@@ -113,7 +114,7 @@ fn forward_stat(destination: Interface) -> Stat {
 /// The steps that may still refuse a forwarded packet, after everything
 /// else accepted it: the QER meters, then the URR quotas; then the URRs
 /// count it.
-#[inline]
+#[inline(always)]
 fn meter_and_count(ctx: &Ctx<'_>, pdr: &CompiledPdr, len: usize) -> Result<(), DropReason> {
     qer::meter(pdr, pdr.uplink, len, ctx.now_ns)?;
     urr::admit_and_count(pdr, pdr.uplink, len, ctx.now_ns)
@@ -179,7 +180,7 @@ fn apply_planned<B: PacketBuf>(
 
 /// Forwarding into a tunnel with the PDR's prebuilt outer header.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn apply_template<B: PacketBuf>(
     ctx: &Ctx<'_>,
     st: &mut PathState,
@@ -204,13 +205,16 @@ fn apply_template<B: PacketBuf>(
     if let Err(reason) = meter_and_count(ctx, pdr, len) {
         return Verdict::Drop(reason);
     }
-    let ok = buf.adj(start) && buf.truncate(len);
-    debug_assert!(ok, "bounds checked by the caller");
-    decrement_hop_limit(buf.data_mut());
+    // The frame becomes the inner packet behind room for the header.
+    if let Some(d) = buf.reframe(start, len, overhead) {
+        if let Some((hdr, inner)) = d.split_at_mut_checked(overhead) {
+            decrement_hop_limit(inner);
+            encap::write_template(ctx.cfg, st, hdr, inner.len(), t, src);
+        }
+    }
     if removes {
         st.counters.stat(Stat::Decap);
     }
-    encap::encap_template(ctx.cfg, st, buf, t, src);
     st.counters.stat(Stat::Encap);
     st.counters.stat(if destination == Interface::Access {
         Stat::ForwardAccess
@@ -340,7 +344,7 @@ fn l3_dst(l3: &[u8]) -> Option<IpAddr> {
 }
 
 /// Decrements TTL (fixing the IPv4 checksum incrementally) or hop limit.
-#[inline]
+#[inline(always)]
 fn decrement_hop_limit(l3: &mut [u8]) {
     match l3.first().map(|b| b >> 4) {
         Some(4) => {

@@ -75,7 +75,7 @@ pub(crate) fn gtpu<B: PacketBuf>(
 
 /// A G-PDU whose headers were read (`pkt.tunnel` is set): the session by
 /// its tunnel, then the PDRs and the FAR.
-#[inline]
+#[inline(always)]
 pub(crate) fn gpdu<B: PacketBuf>(
     ctx: &Ctx<'_>,
     st: &mut PathState,

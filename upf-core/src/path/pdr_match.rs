@@ -11,7 +11,7 @@ use crate::sdf::{v6_in_prefix, FlowKey};
 use crate::wire::{upper_layer_info, IpProtocol, Ipv4Packet, Ipv6Packet};
 
 /// Returns the matching PDR of `rules`.
-#[inline]
+#[inline(always)]
 pub(crate) fn match_pdr<'r>(
     rules: &'r SessionRules,
     ingress: Interface,

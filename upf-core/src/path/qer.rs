@@ -33,13 +33,13 @@ pub(crate) fn meter(
     bytes: usize,
     now_ns: u64,
 ) -> Result<Color, DropReason> {
-    let meters = if uplink {
+    let meters: &[_] = if uplink {
         &pdr.ul_meters
     } else {
         &pdr.dl_meters
     };
     let mut color = Color::Yellow;
-    for m in meters.iter() {
+    for m in meters {
         match m.color(bytes as u64, now_ns) {
             Color::Red => return Err(DropReason::MeterRed),
             c => color = c,

@@ -19,7 +19,7 @@ pub(crate) fn admit(pdr: &CompiledPdr, uplink: bool, bytes: usize) -> Result<(),
 
 /// [`admit`], then every URR of `pdr` counts the packet: the common PDR whose URRs have no quota
 /// reads each URR's flag and counts, in one pass.
-#[inline]
+#[inline(always)]
 pub(crate) fn admit_and_count(
     pdr: &CompiledPdr,
     uplink: bool,
