@@ -133,7 +133,7 @@ impl Sessions {
 #[derive(Debug)]
 pub enum Backend {
     /// The DPDK workers.
-    Dataplane(RuleSink),
+    Dataplane(Box<RuleSink>),
     /// No workers (`dataplane.enabled = false`): every change is applied at
     /// once; sessions are still listed.
     Detached(Publisher),

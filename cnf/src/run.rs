@@ -360,7 +360,7 @@ pub fn run(cfg: Config) -> Result<(), RunError> {
         None
     };
     let backend = match dp.as_mut().and_then(|d| d.take_rule_sink()) {
-        Some(sink) => Backend::Dataplane(sink),
+        Some(sink) => Backend::Dataplane(Box::new(sink)),
         None => Backend::detached(),
     };
     let live = LiveState {

@@ -196,10 +196,19 @@ pub struct Smf {
     pub n1: u32,
     /// Requests from the UPF answered (heartbeats, session reports).
     pub answered: u64,
-    /// Session Report Requests received: (UP SEID in the header, Report
-    /// Type octet, Error Indication Report's remote F-TEIDs as (TEID,
-    /// address)).
-    pub reports: Vec<(u64, u8, Vec<(u32, IpAddr)>)>,
+    /// Session Report Requests received.
+    pub reports: Vec<SessionReport>,
+}
+
+/// A Session Report Request the SMF received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionReport {
+    /// The SEID in the header (the SMF's).
+    pub seid: u64,
+    /// Report Type octet (DLDR 0x01, USAR 0x02, ERIR 0x04, ...).
+    pub report_type: u8,
+    /// The Error Indication Report's remote F-TEIDs as (TEID, address).
+    pub error_indication: Vec<(u32, IpAddr)>,
 }
 
 impl Smf {
@@ -249,11 +258,11 @@ impl Smf {
                         FTeid::Choose { .. } => None,
                     })
                     .collect();
-                self.reports.push((
-                    h.seid.unwrap_or(0),
-                    r.report_type.octets().first().copied().unwrap_or(0),
-                    remote,
-                ));
+                self.reports.push(SessionReport {
+                    seid: h.seid.unwrap_or(0),
+                    report_type: r.report_type.octets().first().copied().unwrap_or(0),
+                    error_indication: remote,
+                });
                 Message::SessionReportResponse(SessionReportResponse {
                     cause: Cause::REQUEST_ACCEPTED,
                     ..Default::default()

@@ -448,21 +448,27 @@ fn topology_end_to_end() {
     while smf.reports.is_empty() && Instant::now() < deadline {
         smf.idle(Duration::from_millis(200)).unwrap();
     }
-    let (seid, rtype, remote) = smf
+    let r = smf
         .reports
         .first()
         .cloned()
         .expect("a Session Report Request");
-    assert_eq!(seid, 0x5001, "sent to the CP SEID");
-    assert_ne!(rtype & 0x04, 0, "ERIR set: {rtype:#x}");
-    assert_eq!(remote, vec![(0x2000, "10.100.3.2".parse().unwrap())]);
-    let m = scrape(http);
-    assert!(
-        value(
-            &m,
-            "upf_control_events_total",
-            ("event", "error_indication")
-        ) >= 1.0
+    assert_eq!(r.seid, 0x5001, "sent to the CP SEID");
+    assert_ne!(r.report_type & 0x04, 0, "ERIR set: {r:?}");
+    assert_eq!(
+        r.error_indication,
+        vec![(0x2000, "10.100.3.2".parse().unwrap())]
+    );
+    wait_until(
+        "the error_indication event count",
+        Duration::from_secs(30),
+        || {
+            value(
+                &scrape(http),
+                "upf_control_events_total",
+                ("event", "error_indication"),
+            ) >= 1.0
+        },
     );
 
     // Deletion: the final usage report is exactly what went through.
@@ -552,7 +558,14 @@ fn scapy_smf_drives_the_topology() {
     let (ok, _, t) = topo.gnb(
         dir.path(),
         "traffic",
-        &["--sessions", out.to_str().unwrap(), "--pings", "2", "--udp", "2"],
+        &[
+            "--sessions",
+            out.to_str().unwrap(),
+            "--pings",
+            "2",
+            "--udp",
+            "2",
+        ],
     );
     assert!(ok, "traffic under the scapy SMF's session: {t}");
     let st = &t["sessions"][0];
@@ -560,7 +573,12 @@ fn scapy_smf_drives_the_topology() {
     std::fs::write(&delete, "").unwrap();
     let status = smf.0.wait().unwrap();
     let mut log = String::new();
-    smf.0.stdout.take().unwrap().read_to_string(&mut log).unwrap();
+    smf.0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     eprint!("{log}");
     assert!(status.success(), "scapy_smf.py: {status:?}");
     let v: serde_json::Value =
