@@ -318,19 +318,7 @@ impl Worker {
     /// Copies the path's counters to the shared ones (only this thread
     /// writes either).
     fn mirror_counters(&self) {
-        let (local, shared) = (&self.state.counters, &self.shared.counters);
-        for &r in DropReason::ALL {
-            let d = local.drops(r).wrapping_sub(shared.drops(r));
-            if d != 0 {
-                shared.drops_n(r, d);
-            }
-        }
-        for &st in Stat::ALL {
-            let d = local.stats(st).wrapping_sub(shared.stats(st));
-            if d != 0 {
-                shared.stat_n(st, d);
-            }
-        }
+        self.shared.counters.publish(&self.state.counters);
     }
 
     /// Processes `s.rx` (received on port `rx_port`, or handed over by
@@ -526,7 +514,7 @@ impl Worker {
         if slot.burst.is_empty() {
             return;
         }
-        let counters = &self.state.counters;
+        let counters = &mut self.state.counters;
         match &mut slot.out {
             TxOut::Queue(q) => {
                 let mut sent = q.tx_burst(&mut slot.burst);

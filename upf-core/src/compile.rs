@@ -103,10 +103,29 @@ pub struct CompiledPdr {
     /// The outer header this PDR's packets get, prebuilt, when it does not
     /// depend on the packet (IPv4 GTP-U with a QFI known at compile time).
     pub encap: Option<EncapTemplate>,
+    /// Outer Header Removal removes a GTP-U tunnel header.
+    pub removes_gtpu: bool,
+    /// Untunnelled packets may match this PDR (no local F-TEID, no QFI)
+    /// when they arrive on: bit 0, the access side; bit 1, any other side
+    /// whose PDRs this one's source interface serves (see
+    /// [`CompiledPdr::plain_ingress_bit`]).
+    pub plain_from: u8,
     /// The SDF filters detect every packet that passes the UE address check
     /// (none, or one like `permit out ip from any to assigned`), so the
     /// inner packet's ports need not be read.
     pub sdf_trivial: bool,
+}
+
+impl CompiledPdr {
+    /// The bit of [`CompiledPdr::plain_from`] for packets arriving on `ingress`.
+    #[inline]
+    pub fn plain_ingress_bit(ingress: Interface) -> u8 {
+        if ingress == Interface::Access {
+            1
+        } else {
+            2
+        }
+    }
 }
 
 /// A prebuilt outer IPv4/UDP/GTP-U header (with the PDU Session Container
@@ -545,6 +564,18 @@ pub fn compile(
                 dl_meters: Refs::default(),
                 usage: Refs::default(),
                 encap: None,
+                removes_gtpu: pdr
+                    .outer_header_removal
+                    .is_some_and(OuterHeaderRemoval::removes_gtpu),
+                plain_from: if pdi.local_fteid.is_some() || pdi.qfi.is_some() {
+                    0
+                } else {
+                    match pdi.source_interface {
+                        Interface::Access => 1,
+                        Interface::Core | Interface::SgiLan | Interface::VnInternal => 2,
+                        _ => 0,
+                    }
+                },
                 sdf_trivial: pdi.sdf_filters.is_empty()
                     || (pdi.ue_ip.is_some() && pdi.sdf_filters.iter().any(SdfFilter::is_match_all)),
             }

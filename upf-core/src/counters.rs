@@ -4,9 +4,11 @@
 //! enum, its metric names, help texts and the counter arrays are all generated
 //! from them, so a name and its counter cannot diverge.
 //!
-//! Each worker owns one [`WorkerCounters`]. Only that worker writes it (a
-//! relaxed load and store, no read-modify-write bus lock); any thread may read
-//! it at any time without stopping the worker.
+//! Each worker's packet path counts into its own [`LocalCounters`] (plain
+//! integers) and publishes them to a [`WorkerCounters`] every millisecond
+//! or so. Only that worker writes a [`WorkerCounters`] (relaxed stores, no
+//! read-modify-write bus lock); any thread may read it at any time without
+//! stopping the worker.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -232,6 +234,85 @@ impl WorkerCounters {
     }
 }
 
+/// The counters of one worker's packet path, as plain integers: only the
+/// worker touches them (it owns its [`crate::path::PathState`]), so an
+/// increment is one add to memory. The worker publishes them to a shared
+/// [`WorkerCounters`] now and then (see [`WorkerCounters::publish`]).
+#[derive(Debug, Clone)]
+pub struct LocalCounters {
+    drops: [u64; DropReason::COUNT],
+    stats: [u64; Stat::COUNT],
+}
+
+impl Default for LocalCounters {
+    fn default() -> Self {
+        LocalCounters {
+            drops: [0; DropReason::COUNT],
+            stats: [0; Stat::COUNT],
+        }
+    }
+}
+
+impl LocalCounters {
+    /// Counts a drop.
+    #[inline]
+    pub fn drop(&mut self, reason: DropReason) {
+        self.drops[reason as usize] = self.drops[reason as usize].wrapping_add(1);
+    }
+    /// Counts `n` drops.
+    #[inline]
+    pub fn drops_n(&mut self, reason: DropReason, n: u64) {
+        self.drops[reason as usize] = self.drops[reason as usize].wrapping_add(n);
+    }
+    /// Counts a stage event.
+    #[inline]
+    pub fn stat(&mut self, stat: Stat) {
+        self.stats[stat as usize] = self.stats[stat as usize].wrapping_add(1);
+    }
+    /// Counts `n` stage events.
+    #[inline]
+    pub fn stat_n(&mut self, stat: Stat, n: u64) {
+        self.stats[stat as usize] = self.stats[stat as usize].wrapping_add(n);
+    }
+    /// Drops so far for `reason`.
+    pub fn drops(&self, reason: DropReason) -> u64 {
+        self.drops[reason as usize]
+    }
+    /// Events so far for `stat`.
+    pub fn stats(&self, stat: Stat) -> u64 {
+        self.stats[stat as usize]
+    }
+    /// All drop counters, by reason.
+    pub fn drop_snapshot(&self) -> [u64; DropReason::COUNT] {
+        self.drops
+    }
+    /// All stage counters.
+    pub fn stat_snapshot(&self) -> [u64; Stat::COUNT] {
+        self.stats
+    }
+    /// Total drops.
+    pub fn total_drops(&self) -> u64 {
+        self.drops.iter().sum()
+    }
+}
+
+impl WorkerCounters {
+    /// Makes these counters equal to `local` (the only writer of these
+    /// is the owner of `local`).
+    pub fn publish(&self, local: &LocalCounters) {
+        for (c, &v) in self.drops.iter().zip(local.drops.iter()) {
+            if c.get() != v {
+                c.0.store(v, Ordering::Relaxed);
+            }
+        }
+        for (c, &v) in self.stats.iter().zip(local.stats.iter()) {
+            if c.get() != v {
+                c.0.store(v, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -264,5 +345,14 @@ mod test {
         assert_eq!(c.drops(DropReason::NoPdr), 3);
         assert_eq!(c.total_drops(), 3);
         assert_eq!(c.stat_snapshot()[Stat::Rx as usize], 1);
+        let mut l = LocalCounters::default();
+        l.drop(DropReason::NoPdr);
+        l.drops_n(DropReason::TxFull, 4);
+        l.stat_n(Stat::Tx, 7);
+        let shared = WorkerCounters::default();
+        shared.publish(&l);
+        assert_eq!(shared.drop_snapshot(), l.drop_snapshot());
+        assert_eq!(shared.stat_snapshot(), l.stat_snapshot());
+        assert_eq!(shared.total_drops(), 5);
     }
 }

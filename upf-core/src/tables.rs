@@ -409,7 +409,8 @@ impl Tables {
     /// The session owning a UE (or framed-route) IPv4 address.
     #[inline]
     pub fn lookup_ue_v4(&self, a: Ipv4Addr) -> Option<&Arc<SessionRules>> {
-        self.ue_v4.lookup(|len| mask_v4(a, len))
+        self.ue_v4
+            .lookup(|len| if len >= 32 { a } else { mask_v4(a, len) })
     }
 
     /// The session owning a UE IPv6 address or prefix.

@@ -32,8 +32,7 @@ pub(crate) fn apply<B: PacketBuf>(
 
     // Outer Header Removal: keep the inner packet of a G-PDU, or the whole
     // IP packet when nothing is removed.
-    let removes =
-        pkt.tunnel.is_some() && pdr.outer_header_removal.is_some_and(|o| o.removes_gtpu());
+    let removes = pkt.tunnel.is_some() && pdr.removes_gtpu;
     let (start, len) = if removes || pkt.tunnel.is_none() {
         (pkt.ip_off, pkt.ip_len)
     } else {

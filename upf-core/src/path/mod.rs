@@ -35,7 +35,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub use local::{arp_reply, neighbor_advertisement};
 
 use crate::buf::PacketBuf;
-use crate::counters::{DropReason, Stat, WorkerCounters};
+use crate::counters::{DropReason, LocalCounters, Stat};
 use crate::rules::Interface;
 use crate::tables::Tables;
 use crate::wire::EthernetAddress;
@@ -195,8 +195,9 @@ impl RateLimiter {
 /// The mutable state of one worker's path.
 #[derive(Debug)]
 pub struct PathState {
-    /// Counters by stage and drop reason.
-    pub counters: WorkerCounters,
+    /// Counters by stage and drop reason (plain integers: the worker owns
+    /// them and publishes copies).
+    pub counters: LocalCounters,
     /// Limits Error Indications for unknown TEIDs.
     pub error_indications: RateLimiter,
     /// Identification of the next created IPv4 header.
@@ -207,7 +208,7 @@ impl PathState {
     /// Fresh state for `cfg`.
     pub fn new(cfg: &PathConfig) -> Self {
         PathState {
-            counters: WorkerCounters::default(),
+            counters: LocalCounters::default(),
             error_indications: RateLimiter::new(cfg.error_indication_rate),
             ip_ident: 0,
         }

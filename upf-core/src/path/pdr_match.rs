@@ -25,6 +25,7 @@ pub(crate) fn match_pdr<'r>(
     // nor ports never parses the inner packet.
     let mut key: Option<Option<FlowKey>> = None;
     let mut inner_bad = false;
+    let plain_bit = CompiledPdr::plain_ingress_bit(ingress);
     for pdr in rules.pdrs.iter() {
         match pkt.tunnel {
             Some(t) => {
@@ -38,10 +39,9 @@ pub(crate) fn match_pdr<'r>(
                 }
             }
             None => {
-                if pdr.fteid.is_some()
-                    || pdr.qfi.is_some()
-                    || !source_matches(pdr.source_interface, ingress)
-                {
+                // No F-TEID, no QFI, and a source interface that serves
+                // the ingress side (precomputed).
+                if pdr.plain_from & plain_bit == 0 {
                     continue;
                 }
             }
@@ -79,18 +79,6 @@ pub(crate) fn match_pdr<'r>(
     } else {
         DropReason::NoPdr
     })
-}
-
-/// Plain (untunnelled) packets arriving on `ingress` may match PDRs of these
-/// source interfaces.
-fn source_matches(si: Interface, ingress: Interface) -> bool {
-    match ingress {
-        Interface::Access => si == Interface::Access,
-        _ => matches!(
-            si,
-            Interface::Core | Interface::SgiLan | Interface::VnInternal
-        ),
-    }
 }
 
 fn ue_matches(pdr: &CompiledPdr, k: &FlowKey) -> bool {

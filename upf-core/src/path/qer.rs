@@ -26,7 +26,7 @@ pub(crate) fn enforce(pdr: &CompiledPdr, uplink: bool) -> Result<(), DropReason>
 
 /// Meters a packet of `bytes` through the PDR's QERs in order (the
 /// session-AMBR QER and the flow QER alike). Red at any of them drops it.
-#[inline]
+#[inline(always)]
 pub(crate) fn meter(
     pdr: &CompiledPdr,
     uplink: bool,
