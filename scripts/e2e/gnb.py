@@ -236,10 +236,13 @@ def main():
 
     sniffer = None
     if args.pcap:
-        sniffer = AsyncSniffer(iface=args.iface, store=True,
+        import threading
+        started = threading.Event()
+        sniffer = AsyncSniffer(iface=args.iface, store=True, started_callback=started.set,
                                lfilter=lambda f: f.haslayer(UDP) and GTPU_PORT in (f[UDP].sport, f[UDP].dport))
         sniffer.start()
-        time.sleep(0.5)
+        started.wait(10)
+        time.sleep(0.2)
     gnb = Gnb(args.gnb, args.upf)
     out = {"mode": args.mode}
     modes = {"traffic": traffic, "unknown-teid": unknown_teid, "echo": echo,
