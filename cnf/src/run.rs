@@ -421,6 +421,7 @@ pub fn run(cfg: Config) -> Result<(), RunError> {
                     if let Some(d) = dp.as_ref() {
                         push_stats(&cfg, d, &state, &mut cursor, &counts);
                     }
+                    state.set_pfcp_counts(&handles.counters.snapshot());
                 }
             }
         };

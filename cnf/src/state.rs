@@ -950,6 +950,31 @@ impl InMemoryState {
                 .or_default() += 1;
         }
     }
+    /// Replaces the PFCP message counters with a snapshot of the N4
+    /// server's.
+    pub fn set_pfcp_counts(&self, c: &pfcp::counters::MessageCounts) {
+        use pfcp::counters::{message_type_name, Direction as D};
+        let dir = |d: D| {
+            if d == D::Rx {
+                Direction::Rx
+            } else {
+                Direction::Tx
+            }
+        };
+        let mut out = PfcpCounters::default();
+        for (&(d, t), &n) in &c.messages {
+            *out.messages
+                .entry((dir(d), message_type_name(t).to_owned()))
+                .or_default() += n;
+        }
+        for (&(d, t, cause), &n) in &c.causes {
+            let name = cause_label(cause);
+            *out.causes
+                .entry((dir(d), message_type_name(t).to_owned(), name))
+                .or_default() += n;
+        }
+        self.write().pfcp = out;
+    }
     /// Replaces the offload state.
     pub fn set_offload(&self, o: OffloadState) {
         self.write().offload = o;
@@ -1192,5 +1217,22 @@ mod test {
         let mut s2 = Statistics::default();
         s2.add_worker(&w);
         assert_eq!(s2.drop_count(DropReason::NoPdr), 1);
+    }
+}
+
+/// A Cause as a metric label: its name in snake case, or its number.
+fn cause_label(v: u8) -> String {
+    match pfcp::Cause(v).name() {
+        Some(n) => n
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect(),
+        None => format!("cause_{v}"),
     }
 }

@@ -246,6 +246,28 @@ shutdown_grace_ms = 3000
         })
         .sum();
     assert!(drops > 0.0, "zero-filled frames dropped by name");
+    // PFCP messages by type and cause: the association and the
+    // establishment, received and answered with Cause "Request accepted".
+    let pfcp = |labels: &[(&str, &str)]| {
+        scrape.samples.iter().any(|x| {
+            (x.metric == "upf_pfcp_messages_total" || x.metric == "upf_pfcp_causes_total")
+                && labels.iter().all(|(k, v)| x.labels.get(k) == Some(*v))
+        })
+    };
+    assert!(pfcp(&[
+        ("direction", "rx"),
+        ("type", "session_establishment_request")
+    ]));
+    assert!(pfcp(&[
+        ("direction", "tx"),
+        ("type", "session_establishment_response"),
+        ("cause", "request_accepted")
+    ]));
+    assert!(pfcp(&[
+        ("direction", "tx"),
+        ("type", "association_setup_response"),
+        ("cause", "request_accepted")
+    ]));
 
     let usage = smf.delete(&est).unwrap();
     assert_eq!(usage.len(), 1);

@@ -28,6 +28,7 @@
 #[macro_use]
 mod macros;
 
+pub mod counters;
 pub mod error;
 pub mod header;
 pub mod ie;

@@ -8,11 +8,13 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 
+use crate::counters::{Direction, MessageCounters};
 use crate::node::{Dataplane, Node, NodeEvent};
 
 /// The default PFCP bind address.
@@ -62,6 +64,8 @@ impl Shutdown {
 /// What the rest of the UPF holds to talk to the running server.
 #[derive(Debug)]
 pub struct Handles {
+    /// Messages received and sent, by type and Cause.
+    pub counters: Arc<MessageCounters>,
     /// Node events (bounded; events are dropped, with a log line, when no
     /// one reads them).
     pub events: mpsc::Receiver<NodeEvent>,
@@ -79,6 +83,7 @@ pub struct Server<D> {
     events: mpsc::Sender<NodeEvent>,
     reports: mpsc::Receiver<DataplaneReport>,
     shutdown: watch::Receiver<bool>,
+    counters: Arc<MessageCounters>,
 }
 
 impl<D: Dataplane> Server<D> {
@@ -88,6 +93,7 @@ impl<D: Dataplane> Server<D> {
         let (etx, erx) = mpsc::channel(4096);
         let (rtx, rrx) = mpsc::channel(4096);
         let (stx, srx) = watch::channel(false);
+        let counters = Arc::new(MessageCounters::default());
         Ok((
             Server {
                 node,
@@ -95,11 +101,13 @@ impl<D: Dataplane> Server<D> {
                 events: etx,
                 reports: rrx,
                 shutdown: srx,
+                counters: counters.clone(),
             },
             Handles {
                 events: erx,
                 reports: rtx,
                 shutdown: Shutdown(stx),
+                counters,
             },
         ))
     }
@@ -112,6 +120,7 @@ impl<D: Dataplane> Server<D> {
     async fn flush(&mut self) {
         let now = Instant::now();
         while let Some(t) = self.node.poll_transmit(now) {
+            self.counters.count(Direction::Tx, &t.payload);
             if let Err(e) = self.socket.send_to(&t.payload, t.dst).await {
                 tracing::debug!(dst = %t.dst, error = %e, "PFCP send failed");
             }
@@ -160,11 +169,15 @@ impl<D: Dataplane> Server<D> {
                 r = self.socket.recv_from(&mut buf) => {
                     match r {
                         Ok((n, from)) => {
+                            self.counters.count(Direction::Rx, &buf[..n]);
                             self.node.handle(Instant::now(), from, &buf[..n]);
                             // Take what else is queued without waiting.
                             for _ in 1..RECV_BATCH {
                                 match self.socket.try_recv_from(&mut buf) {
-                                    Ok((n, from)) => self.node.handle(Instant::now(), from, &buf[..n]),
+                                    Ok((n, from)) => {
+                                        self.counters.count(Direction::Rx, &buf[..n]);
+                                        self.node.handle(Instant::now(), from, &buf[..n]);
+                                    }
                                     Err(_) => break,
                                 }
                             }
