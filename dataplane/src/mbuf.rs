@@ -302,6 +302,17 @@ impl Mbuf {
         };
     }
 
+    /// Prefetches line `line` (64-byte units from the start) of the data.
+    #[inline(always)]
+    pub fn prefetch_data_line(&self, line: usize) {
+        let m = self.raw();
+        prefetch(
+            m.buf_addr
+                .cast::<u8>()
+                .wrapping_add(usize::from(m.data_off) + line * 64),
+        );
+    }
+
     /// Hints the CPU to fetch the first cache line of the packet data
     /// (`rte_prefetch0`), so that it is in cache when the packet's turn
     /// comes. Reads nothing itself; a no-op off x86-64.

@@ -46,7 +46,7 @@ use crate::control::encode_event;
 use crate::eal::tsc_cycles;
 use crate::l2::{push_ethernet, vlan_of};
 use crate::lcore::StopFlag;
-use crate::mbuf::{free_bulk, prefetch, Burst, Mbuf, PacketMeta};
+use crate::mbuf::{free_bulk, prefetch, Burst, Mbuf, PacketMeta, BURST_SIZE};
 use crate::neighbor::{NeighborKey, NeighborTable, NeighborUpdate};
 use crate::port::{RxQueue, TxQueue};
 use crate::ring::{MbufRing, RingConsumer};
@@ -57,22 +57,16 @@ pub const DRAIN_PER_POLL: usize = 64;
 /// How many packets later the usage counters of a session are prefetched.
 const RULES_LAG: usize = 4;
 
-/// Prefetches every cache line of `len` bytes at `p`.
-#[inline]
-fn prefetch_lines(p: *const u8, len: usize) {
-    let mut off = 0;
-    while off < len {
-        prefetch(p.wrapping_add(off));
-        off += 64;
-    }
-}
-
-/// Prefetches the usage counters of the session's first PDRs.
+/// Prefetches the usage counters (their hot line) and the meters of the
+/// session's first PDRs.
 #[inline]
 fn prefetch_usage(rules: &SessionRules) {
     for pdr in rules.pdrs.iter().take(INLINE_PDRS) {
         for u in pdr.usage.iter() {
             prefetch(Arc::as_ptr(u));
+        }
+        for m in pdr.ul_meters.iter().chain(pdr.dl_meters.iter()) {
+            prefetch(Arc::as_ptr(m));
         }
     }
 }
@@ -327,26 +321,49 @@ impl Worker {
     fn process_burst(&mut self, s: &mut Scratch, rx_port: Option<usize>, now: u64) {
         let steer = self.steer && rx_port.is_some();
         // Sessions of a burst are looked up once ahead, all together, so that
-        // the cache misses of the hash probes and of the rules overlap
+        // the cache misses of the index probes and of the rules overlap
         // instead of stalling one packet after the other; the path then
         // finds them in cache.
-        // Two stages: the session's rules (all their lines: the PDRs are
-        // stored inline) as soon as the session is found, and the usage
-        // counters the rules point to a few packets later, when those
-        // lines have arrived.
+        // Three stages, each over the whole burst, so that the misses of
+        // one stage overlap: (1) the lookup key of each packet and a
+        // prefetch of the index slot it hashes to; (2) the lookups (their
+        // slots have arrived) and a prefetch of the session's rules; (3) a
+        // few packets later, the usage counters and meters the rules point
+        // to.
+        let mut keys: [Option<LookupKey>; BURST_SIZE] = [None; BURST_SIZE];
+        for (k, m) in keys.iter_mut().zip(s.rx.iter()) {
+            *k = lookup_key(m.data());
+            let slot = match *k {
+                Some(LookupKey::Tunnel(teid, addr)) => {
+                    // The inner IP header (read by the PDR match) starts in
+                    // the frame's second line.
+                    m.prefetch_data_line(1);
+                    self.tables.tunnel_slot(teid, addr)
+                }
+                Some(LookupKey::V4(a)) => self.tables.ue_v4_slot(a),
+                Some(LookupKey::V6(a)) => self.tables.ue_v6_slot(a),
+                None => core::ptr::null(),
+            };
+            if !slot.is_null() {
+                prefetch(slot);
+            }
+        }
+        let hot = SessionRules::hot_line_offsets();
         let mut found: [Option<&Arc<SessionRules>>; RULES_LAG] = [None; RULES_LAG];
-        for (i, m) in s.rx.iter().enumerate() {
-            let rules = match lookup_key(m.data()) {
+        for (i, k) in keys.iter().take(s.rx.len()).enumerate() {
+            let rules = match *k {
                 Some(LookupKey::Tunnel(teid, addr)) => self.tables.lookup_tunnel(teid, addr),
                 Some(LookupKey::V4(a)) => self.tables.lookup_ue_v4(a),
                 Some(LookupKey::V6(a)) => self.tables.lookup_ue_v6(a),
                 None => None,
             };
             if let Some(r) = rules {
-                prefetch_lines(
-                    Arc::as_ptr(r).cast::<u8>(),
-                    core::mem::size_of::<SessionRules>(),
-                );
+                // Only the lines the path reads (the PDR list and the front
+                // of each inline PDR): fewer prefetches in flight.
+                let p = Arc::as_ptr(r).cast::<u8>();
+                for &o in hot.iter() {
+                    prefetch(p.wrapping_add(o));
+                }
             }
             if let Some(earlier) = core::mem::replace(&mut found[i % RULES_LAG], rules) {
                 prefetch_usage(earlier);

@@ -52,59 +52,14 @@ impl core::hash::Hash for TunnelKey {
 }
 
 /// A compiled PDR.
+///
+/// `repr(C)`, with what the packet path reads for every packet first (up
+/// to [`PDR_HOT_BYTES`]) and the rest after, so that the dataplane
+/// prefetches only the lines a packet needs.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub struct CompiledPdr {
-    /// PDR ID.
-    pub id: PdrId,
-    /// Precedence.
-    pub precedence: u32,
-    /// Source interface.
-    pub source_interface: Interface,
-    /// SDF filters are read in the uplink sense (source interface ACCESS).
-    pub uplink: bool,
-    /// Local F-TEID: packets must arrive in this tunnel.
-    pub fteid: Option<FTeid>,
-    /// UE address and S/D.
-    pub ue_ip: Option<UeIpAddress>,
-    /// What `assigned` means for this PDR.
-    pub assigned: Assigned,
-    /// SDF filters (any match detects; empty detects all).
-    pub sdf: Box<[SdfFilter]>,
-    /// Required QFI.
-    pub qfi: Option<u8>,
-    /// Outer Header Removal.
-    pub outer_header_removal: Option<OuterHeaderRemoval>,
-    /// Index into [`SessionRules::fars`], or [`NONE`].
-    pub far: u16,
-    /// Indices into [`SessionRules::qers`], applied in order.
-    pub qers: Box<[u16]>,
-    /// Indices into [`SessionRules::urrs`].
-    pub urrs: Box<[u16]>,
-
-    // What the fast path needs, resolved at compile time and kept inline so
-    // a packet touches the session's rules and its usage counters only.
-    /// The FAR's action (`None`: the PDR has no FAR).
-    pub action: Option<FarAction>,
-    /// The FAR's ID.
-    pub far_id: u32,
-    /// Some QER of the PDR closes the uplink gate.
-    pub ul_gate_closed: bool,
-    /// Some QER of the PDR closes the downlink gate.
-    pub dl_gate_closed: bool,
-    /// QoS marking for packets sent into a tunnel: QFI, RQI, PPI of the
-    /// first QER that sets a QFI.
-    pub marking: Option<(u8, bool, Option<u8>)>,
-    /// Uplink meters of the PDR's QERs, in order.
-    pub ul_meters: Refs<Arc<Meter>>,
-    /// Downlink meters of the PDR's QERs, in order.
-    pub dl_meters: Refs<Arc<Meter>>,
-    /// Usage counters of the PDR's URRs.
-    pub usage: Refs<Arc<UsageCounters>>,
-    /// The outer header this PDR's packets get, prebuilt, when it does not
-    /// depend on the packet (IPv4 GTP-U with a QFI known at compile time).
-    pub encap: Option<EncapTemplate>,
-    /// Outer Header Removal removes a GTP-U tunnel header.
-    pub removes_gtpu: bool,
+    // Read per packet.
     /// Untunnelled packets may match this PDR (no local F-TEID, no QFI)
     /// when they arrive on: bit 0, the access side; bit 1, any other side
     /// whose PDRs this one's source interface serves (see
@@ -114,7 +69,60 @@ pub struct CompiledPdr {
     /// (none, or one like `permit out ip from any to assigned`), so the
     /// inner packet's ports need not be read.
     pub sdf_trivial: bool,
+    /// SDF filters are read in the uplink sense (source interface ACCESS).
+    pub uplink: bool,
+    /// Some QER of the PDR closes the uplink gate.
+    pub ul_gate_closed: bool,
+    /// Some QER of the PDR closes the downlink gate.
+    pub dl_gate_closed: bool,
+    /// Outer Header Removal removes a GTP-U tunnel header.
+    pub removes_gtpu: bool,
+    /// Required QFI.
+    pub qfi: Option<u8>,
+    /// Local F-TEID: packets must arrive in this tunnel.
+    pub fteid: Option<FTeid>,
+    /// UE address and S/D.
+    pub ue_ip: Option<UeIpAddress>,
+    /// The FAR's action (`None`: the PDR has no FAR).
+    pub action: Option<FarAction>,
+    /// Usage counters of the PDR's URRs.
+    pub usage: Refs<Arc<UsageCounters>>,
+    /// Uplink meters of the PDR's QERs, in order.
+    pub ul_meters: Refs<Arc<Meter>>,
+    /// Downlink meters of the PDR's QERs, in order.
+    pub dl_meters: Refs<Arc<Meter>>,
+    /// The outer header this PDR's packets get, prebuilt, when it does not
+    /// depend on the packet (IPv4 GTP-U with a QFI known at compile time).
+    pub encap: Option<EncapTemplate>,
+    // Read by the control side and the general stages only.
+    /// SDF filters (any match detects; empty detects all).
+    pub sdf: Box<[SdfFilter]>,
+    /// Indices into [`SessionRules::qers`], applied in order.
+    pub qers: Box<[u16]>,
+    /// Indices into [`SessionRules::urrs`].
+    pub urrs: Box<[u16]>,
+    /// The FAR's ID.
+    pub far_id: u32,
+    /// Precedence.
+    pub precedence: u32,
+    /// PDR ID.
+    pub id: PdrId,
+    /// Index into [`SessionRules::fars`], or [`NONE`].
+    pub far: u16,
+    /// Source interface.
+    pub source_interface: Interface,
+    /// Outer Header Removal.
+    pub outer_header_removal: Option<OuterHeaderRemoval>,
+    /// QoS marking for packets sent into a tunnel: QFI, RQI, PPI of the
+    /// first QER that sets a QFI.
+    pub marking: Option<(u8, bool, Option<u8>)>,
+    /// What `assigned` means for this PDR.
+    pub assigned: Assigned,
 }
+
+/// Bytes at the front of a [`CompiledPdr`] that the packet path reads for
+/// every packet.
+pub const PDR_HOT_BYTES: usize = core::mem::offset_of!(CompiledPdr, sdf);
 
 impl CompiledPdr {
     /// The bit of [`CompiledPdr::plain_from`] for packets arriving on `ingress`.
@@ -403,6 +411,33 @@ pub struct SessionRules {
 }
 
 impl SessionRules {
+    /// Offsets from the start of a `SessionRules` of the cache lines the
+    /// packet path reads for every packet (the PDR list and the front of
+    /// each inline PDR), for the dataplane to prefetch. A hint: a wrong
+    /// offset costs time, never correctness.
+    pub fn hot_line_offsets() -> ArrayVec<usize, 16> {
+        let mut v = ArrayVec::new();
+        let list = core::mem::offset_of!(SessionRules, pdrs);
+        v.push(list);
+        // `ArrayVec` is `repr(C)`: its length, then its elements.
+        let inline = list
+            + core::mem::offset_of!(PdrList, inline)
+            + (core::mem::size_of::<ArrayVec<CompiledPdr, INLINE_PDRS>>()
+                - INLINE_PDRS * core::mem::size_of::<CompiledPdr>());
+        for i in 0..INLINE_PDRS {
+            let start = inline + i * core::mem::size_of::<CompiledPdr>();
+            let mut o = start;
+            while o < start + PDR_HOT_BYTES && !v.is_full() {
+                v.push(o);
+                o += 64;
+            }
+            if !v.is_full() {
+                v.push(start + PDR_HOT_BYTES - 1);
+            }
+        }
+        v
+    }
+
     /// Counters of the URR with this ID.
     pub fn urr_counters(&self, id: u32) -> Option<&Arc<UsageCounters>> {
         self.urrs
@@ -698,6 +733,33 @@ pub fn mask_v6(a: Ipv6Addr, len: u8) -> Ipv6Addr {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn hot_line_offsets_point_at_the_inline_pdrs() {
+        let mut s = Session::new(1);
+        s.create_far(crate::rules::Far::drop(1)).unwrap();
+        for id in 1..=2 {
+            s.create_pdr(crate::rules::Pdr {
+                id,
+                precedence: u32::from(id),
+                pdi: crate::rules::Pdi::new(Interface::Core),
+                outer_header_removal: None,
+                far_id: Some(1),
+                qer_ids: vec![],
+                urr_ids: vec![],
+            })
+            .unwrap();
+        }
+        let r = compile(&s, None).unwrap();
+        let base = core::ptr::from_ref(&r) as usize;
+        let offs = SessionRules::hot_line_offsets();
+        for (i, pdr) in r.pdrs.iter().enumerate() {
+            let at = core::ptr::from_ref(pdr) as usize - base;
+            assert!(offs.contains(&at), "PDR {i} at {at}: {offs:?}");
+            assert!(offs.contains(&(at + PDR_HOT_BYTES - 1)));
+        }
+        const { assert!(PDR_HOT_BYTES <= 256) };
+    }
 
     #[test]
     fn compiled_sizes_stay_small() {

@@ -162,6 +162,13 @@ impl<K: FlatKey> FlatIndex<K> {
         }
     }
 
+    /// The address of the slot a lookup of `key` reads first (for a
+    /// prefetch; never read through here).
+    #[inline(always)]
+    fn home_ptr(&self, key: &K) -> *const u8 {
+        self.slots.as_ptr().wrapping_add(self.home(key)).cast()
+    }
+
     /// Inserts or replaces; returns the entry replaced.
     fn insert(&mut self, key: K, rules: Arc<SessionRules>) -> Option<Arc<SessionRules>> {
         if (self.len + 1) * 2 > self.slots.len() {
@@ -319,6 +326,16 @@ impl<A: Copy + Eq + Fold> PrefixIndex<A> {
         rest.iter()
             .find_map(|&(len, _)| self.map.get(&PrefixKey(mask(len), len)))
     }
+
+    /// The slot a lookup probes first (the longest prefix length in use),
+    /// for a prefetch.
+    #[inline(always)]
+    fn home_ptr(&self, mask: impl Fn(u8) -> A) -> *const u8 {
+        match self.lens.first() {
+            Some(&(len, _)) => self.map.home_ptr(&PrefixKey(mask(len), len)),
+            None => core::ptr::null(),
+        }
+    }
 }
 
 /// A change to the tables.
@@ -417,6 +434,26 @@ impl Tables {
     #[inline]
     pub fn lookup_ue_v6(&self, a: Ipv6Addr) -> Option<&Arc<SessionRules>> {
         self.ue_v6.lookup(|len| mask_v6(a, len))
+    }
+
+    /// Where [`Tables::lookup_tunnel`] reads first: an address to prefetch
+    /// a burst ahead (the lookups then find their slots in cache).
+    #[inline(always)]
+    pub fn tunnel_slot(&self, teid: u32, addr: IpAddr) -> *const u8 {
+        self.tunnels.home_ptr(&TunnelKey { teid, addr })
+    }
+
+    /// Where [`Tables::lookup_ue_v4`] reads first (null with no entries).
+    #[inline(always)]
+    pub fn ue_v4_slot(&self, a: Ipv4Addr) -> *const u8 {
+        self.ue_v4
+            .home_ptr(|len| if len >= 32 { a } else { mask_v4(a, len) })
+    }
+
+    /// Where [`Tables::lookup_ue_v6`] reads first (null with no entries).
+    #[inline(always)]
+    pub fn ue_v6_slot(&self, a: Ipv6Addr) -> *const u8 {
+        self.ue_v6.home_ptr(|len| mask_v6(a, len))
     }
 
     /// The session with this SEID.
