@@ -1130,6 +1130,23 @@ pub fn sample_session(seid: u64, ue: std::net::Ipv4Addr, teid: u32) -> Session {
     s
 }
 
+/// A Cause as a metric label: its name in snake case, or its number.
+fn cause_label(v: u8) -> String {
+    match pfcp::Cause(v).name() {
+        Some(n) => n
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect(),
+        None => format!("cause_{v}"),
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -1217,22 +1234,5 @@ mod test {
         let mut s2 = Statistics::default();
         s2.add_worker(&w);
         assert_eq!(s2.drop_count(DropReason::NoPdr), 1);
-    }
-}
-
-/// A Cause as a metric label: its name in snake case, or its number.
-fn cause_label(v: u8) -> String {
-    match pfcp::Cause(v).name() {
-        Some(n) => n
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect(),
-        None => format!("cause_{v}"),
     }
 }
