@@ -334,9 +334,27 @@ pub fn run(cfg: Config) -> Result<(), RunError> {
     // The runtime's threads are the control threads; they are created now,
     // before EAL pins anything.
     let control = cfg.cores.control.as_ref().map_or(1, |c| c.len().max(1));
+    // Each control thread is pinned to one of the control cores, so no
+    // control work lands on a worker's exclusive core.
+    let control_cpus: Vec<usize> = cfg
+        .cores
+        .control
+        .as_ref()
+        .map(|c| c.cpus().iter().map(|&c| c as usize).collect())
+        .unwrap_or_default();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(control)
         .thread_name("upf-control")
+        .on_thread_start(move || {
+            if !control_cpus.is_empty() {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let cpu = control_cpus[i % control_cpus.len()];
+                if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
+                    tracing::warn!(cpu, "could not pin a control thread");
+                }
+            }
+        })
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;
