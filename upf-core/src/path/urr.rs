@@ -27,6 +27,14 @@ pub(crate) fn admit_and_count(
     now_ns: u64,
 ) -> Result<(), DropReason> {
     let usage: &[_] = &pdr.usage;
+    if let [u] = usage {
+        // The usual single URR.
+        if u.limited() && !u.admit(uplink, bytes as u64) {
+            return Err(DropReason::QuotaExhausted);
+        }
+        u.count(uplink, bytes as u64, now_ns);
+        return Ok(());
+    }
     if usage.iter().any(|u| u.limited()) {
         admit(pdr, uplink, bytes)?;
     }
