@@ -451,6 +451,7 @@ impl NodeUnderTest {
                         mut events,
                         reports,
                         shutdown,
+                        ..
                     } = handles;
                     let _ = tx.send(addr.map(|a| (a, shutdown)));
                     // Nobody consumes node events here; drain them.
