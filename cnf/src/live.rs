@@ -173,21 +173,25 @@ impl pfcp::node::Dataplane for RuleAdapter {
         rules: Arc<SessionRules>,
         retire: Option<Arc<SessionRules>>,
     ) -> Result<u64, Busy> {
-        let epoch = self
-            .backend
-            .publisher()
-            .publish(Update::Install(rules.clone()), retire)
-            .map_err(|_| Busy)?;
+        // Through the rule sink, so flow rules follow the session when
+        // offload is on; never waits for a full queue.
+        let epoch = match &mut self.backend {
+            Backend::Dataplane(sink) => {
+                sink.try_install(rules.clone(), retire).map_err(|_| Busy)?
+            }
+            Backend::Detached(p) => p
+                .publish(Update::Install(rules.clone()), retire)
+                .map_err(|_| Busy)?,
+        };
         self.sessions.installed(rules);
         Ok(epoch)
     }
 
     fn remove(&mut self, seid: u64, retire: Option<Arc<SessionRules>>) -> Result<u64, Busy> {
-        let epoch = self
-            .backend
-            .publisher()
-            .publish(Update::Remove(seid), retire)
-            .map_err(|_| Busy)?;
+        let epoch = match &mut self.backend {
+            Backend::Dataplane(sink) => sink.try_remove(seid, retire).map_err(|_| Busy)?,
+            Backend::Detached(p) => p.publish(Update::Remove(seid), retire).map_err(|_| Busy)?,
+        };
         self.sessions.removed(seid);
         Ok(epoch)
     }
@@ -201,6 +205,10 @@ impl pfcp::node::Dataplane for RuleAdapter {
 
     fn reclaim(&mut self) {
         self.backend.publisher().reclaim();
+        // Flow rules held back by the insertion rate go in now.
+        if let Backend::Dataplane(sink) = &mut self.backend {
+            sink.offload_poll();
+        }
     }
 }
 
@@ -472,6 +480,7 @@ pub fn push_stats(
     cursor: &mut StatsCursor,
     counts: &EventCounts,
 ) {
+    state.set_offload(offload_view(cfg, &dp.offload_state()));
     let st = dp.stats();
     for (i, (name, p)) in cfg.ports.iter().enumerate() {
         let kernel = p
@@ -579,5 +588,43 @@ mod test {
         assert_eq!(ei.teid, 0x2000);
         assert_eq!(ei.peer_addr, IpAddr::from([10, 100, 3, 1]));
         assert!(parse_error_indication(&f[..30]).is_none());
+    }
+}
+
+/// The management API's view of the dataplane's offload state.
+pub fn offload_view(
+    cfg: &Config,
+    o: &dataplane::offload::OffloadState,
+) -> crate::state::OffloadState {
+    let total = o.total();
+    let last_error = o
+        .ports
+        .iter()
+        .flat_map(|p| {
+            p.caps
+                .errors
+                .iter()
+                .map(move |(what, msg)| format!("{}: {what}: {msg}", p.name))
+        })
+        .next();
+    crate::state::OffloadState {
+        mode: cfg.offload.mode,
+        active: o.mode != dataplane::offload::OffloadMode::Off && total.active > 0,
+        ports: o
+            .ports
+            .iter()
+            .map(|p| crate::state::PortOffload {
+                port: p.name.clone(),
+                rte_flow: p.caps.gtp_teid_match || p.caps.mark || p.caps.queue,
+                gtp_match: p.caps.gtp_teid_match,
+                gtp_psc_match: p.caps.gtp_psc_qfi_match,
+                decap: p.caps.raw_decap,
+                mark: p.caps.mark,
+                rss_inner: p.caps.rss_inner,
+            })
+            .collect(),
+        rules_installed: total.active,
+        rules_failed: total.failed + total.fallback,
+        last_error,
     }
 }

@@ -230,6 +230,10 @@ fn start_dataplane(
         software_steering = dp.software_steering(),
         "dataplane started"
     );
+    let offload = dp.offload_state();
+    for line in offload.summary_lines() {
+        tracing::info!(mode = offload.mode.name(), "offload: {line}");
+    }
     Ok(dp)
 }
 

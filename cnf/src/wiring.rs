@@ -194,6 +194,11 @@ pub fn dataplane_config(cfg: &Config) -> Result<DpConfig, WiringError> {
             });
         }
     }
+    dp.offload.mode = match cfg.offload.mode {
+        crate::config::OffloadMode::Off => dataplane::offload::OffloadMode::Off,
+        crate::config::OffloadMode::Auto => dataplane::offload::OffloadMode::Auto,
+        crate::config::OffloadMode::Required => dataplane::offload::OffloadMode::Required,
+    };
     dp.validate().map_err(|e| err("dataplane", e.to_string()))?;
     Ok(dp)
 }

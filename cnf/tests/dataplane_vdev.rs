@@ -220,6 +220,30 @@ shutdown_grace_ms = 3000
             .into_inner();
         assert_eq!(a.associations.len(), 1);
         assert_eq!(a.associations[0].sessions, 1);
+        // Offload `auto` on vdevs: the probe finds no GTP matching, so the
+        // session's flow rules fall back to software, and the API says so.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let o = loop {
+            let o = c
+                .get_offload_state(proto::GetOffloadStateRequest {})
+                .await
+                .unwrap()
+                .into_inner();
+            if o.rules_failed > 0 {
+                break o;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "offload state not reported: {o:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(o.mode, "auto");
+        assert!(!o.active, "nothing offloaded on vdevs");
+        assert_eq!(o.ports.len(), 2);
+        assert!(o.ports.iter().all(|p| !p.gtp_match && !p.mark));
+        assert_eq!(o.rules_installed, 0);
+        assert!(!o.last_error.is_empty(), "the probe's refusal is shown");
     });
 
     // The N3 port receives zero-filled frames: counters move, and every

@@ -100,6 +100,39 @@ impl RuleSink {
         Ok(epoch)
     }
 
+    /// Like [`Self::install`], without waiting: a full worker queue is
+    /// answered at once (the PFCP node defers the request and tries again).
+    pub fn try_install(
+        &mut self,
+        rules: Arc<SessionRules>,
+        retire: Option<Arc<SessionRules>>,
+    ) -> Result<u64, RuleError> {
+        let epoch = self
+            .publisher
+            .publish(Update::Install(rules.clone()), retire)
+            .map_err(|QueueFull| RuleError::QueueFull)?;
+        if let Some(o) = self.offload.as_mut() {
+            o.install(&rules);
+        }
+        Ok(epoch)
+    }
+
+    /// Like [`Self::remove`], without waiting.
+    pub fn try_remove(
+        &mut self,
+        seid: u64,
+        retire: Option<Arc<SessionRules>>,
+    ) -> Result<u64, RuleError> {
+        let epoch = self
+            .publisher
+            .publish(Update::Remove(seid), retire)
+            .map_err(|QueueFull| RuleError::QueueFull)?;
+        if let Some(o) = self.offload.as_mut() {
+            o.remove(seid);
+        }
+        Ok(epoch)
+    }
+
     /// Installs flow rules that waited for the insertion rate; call it
     /// now and then (a timer on the control side). Returns how many were
     /// tried.
