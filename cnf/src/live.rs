@@ -545,6 +545,44 @@ pub fn push_stats(
     state.set_control_events(counts.snapshot());
 }
 
+/// The management API's view of the dataplane's offload state.
+pub fn offload_view(
+    cfg: &Config,
+    o: &dataplane::offload::OffloadState,
+) -> crate::state::OffloadState {
+    let total = o.total();
+    let last_error = o
+        .ports
+        .iter()
+        .flat_map(|p| {
+            p.caps
+                .errors
+                .iter()
+                .map(move |(what, msg)| format!("{}: {what}: {msg}", p.name))
+        })
+        .next();
+    crate::state::OffloadState {
+        mode: cfg.offload.mode,
+        active: o.mode != dataplane::offload::OffloadMode::Off && total.active > 0,
+        ports: o
+            .ports
+            .iter()
+            .map(|p| crate::state::PortOffload {
+                port: p.name.clone(),
+                rte_flow: p.caps.gtp_teid_match || p.caps.mark || p.caps.queue,
+                gtp_match: p.caps.gtp_teid_match,
+                gtp_psc_match: p.caps.gtp_psc_qfi_match,
+                decap: p.caps.raw_decap,
+                mark: p.caps.mark,
+                rss_inner: p.caps.rss_inner,
+            })
+            .collect(),
+        rules_installed: total.active,
+        rules_failed: total.failed + total.fallback,
+        last_error,
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -588,43 +626,5 @@ mod test {
         assert_eq!(ei.teid, 0x2000);
         assert_eq!(ei.peer_addr, IpAddr::from([10, 100, 3, 1]));
         assert!(parse_error_indication(&f[..30]).is_none());
-    }
-}
-
-/// The management API's view of the dataplane's offload state.
-pub fn offload_view(
-    cfg: &Config,
-    o: &dataplane::offload::OffloadState,
-) -> crate::state::OffloadState {
-    let total = o.total();
-    let last_error = o
-        .ports
-        .iter()
-        .flat_map(|p| {
-            p.caps
-                .errors
-                .iter()
-                .map(move |(what, msg)| format!("{}: {what}: {msg}", p.name))
-        })
-        .next();
-    crate::state::OffloadState {
-        mode: cfg.offload.mode,
-        active: o.mode != dataplane::offload::OffloadMode::Off && total.active > 0,
-        ports: o
-            .ports
-            .iter()
-            .map(|p| crate::state::PortOffload {
-                port: p.name.clone(),
-                rte_flow: p.caps.gtp_teid_match || p.caps.mark || p.caps.queue,
-                gtp_match: p.caps.gtp_teid_match,
-                gtp_psc_match: p.caps.gtp_psc_qfi_match,
-                decap: p.caps.raw_decap,
-                mark: p.caps.mark,
-                rss_inner: p.caps.rss_inner,
-            })
-            .collect(),
-        rules_installed: total.active,
-        rules_failed: total.failed + total.fallback,
-        last_error,
     }
 }
