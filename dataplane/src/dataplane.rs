@@ -551,6 +551,7 @@ impl Dataplane {
                 resolve: resolve.clone(),
                 shared: sh,
                 stop: stop.clone(),
+                marks: marks.clone(),
                 ns_mult,
                 tsc0,
             });

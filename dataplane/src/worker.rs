@@ -37,7 +37,7 @@ use std::sync::Arc;
 use crossbeam_queue::ArrayQueue;
 use upf_core::compile::{SessionRules, INLINE_PDRS};
 use upf_core::counters::{Counter, DropReason, Stat, WorkerCounters};
-use upf_core::path::{process, ControlEvent, PathConfig, PathState, Verdict};
+use upf_core::path::{process_hinted, ControlEvent, PathConfig, PathState, Verdict};
 use upf_core::publish::Subscriber;
 use upf_core::tables::Tables;
 
@@ -48,6 +48,7 @@ use crate::l2::{push_ethernet, vlan_of};
 use crate::lcore::StopFlag;
 use crate::mbuf::{free_bulk, prefetch, Burst, Mbuf, PacketMeta, BURST_SIZE};
 use crate::neighbor::{NeighborKey, NeighborTable, NeighborUpdate};
+use crate::offload::{mark_of, MarkTable};
 use crate::port::{RxQueue, TxQueue};
 use crate::ring::{MbufRing, RingConsumer};
 use crate::steer::{lookup_key, owner, steer_key, LookupKey};
@@ -181,6 +182,10 @@ pub(crate) struct Worker {
     pub resolve: Arc<ArrayQueue<NeighborKey>>,
     pub shared: Arc<WorkerShared>,
     pub stop: StopFlag,
+    /// Flow mark to SEID, when rte_flow offload is on: a marked packet's
+    /// session is taken from the mark instead of the index lookup (the
+    /// path checks that it owns the packet's key).
+    pub marks: Option<Arc<MarkTable>>,
     /// ns = cycles * mult >> 32.
     pub ns_mult: u64,
     pub tsc0: u64,
@@ -442,13 +447,20 @@ impl Worker {
             return;
         };
         let iface = self.atts[usize::from(att_idx)].role.interface();
-        match process(
+        let hint = match &self.marks {
+            Some(t) => mark_of(&m)
+                .and_then(|id| t.resolve(id))
+                .and_then(|seid| self.tables.session(seid)),
+            None => None,
+        };
+        match process_hinted(
             &self.path,
             &self.tables,
             &mut self.state,
             iface,
             &mut m,
             now,
+            hint.map(|r| &**r),
         ) {
             Verdict::Forward { egress, next_hop } => self.forward(m, egress, next_hop, now, drops),
             Verdict::Reply { peer_mac } => {

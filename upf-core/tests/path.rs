@@ -538,3 +538,59 @@ fn refused_reply_leaves_frame_unchanged() {
     );
     assert_eq!(b.data(), &frame[..]);
 }
+
+#[test]
+fn a_hint_never_changes_the_result() {
+    // The hint (a session named by a NIC's flow mark) replaces the lookup
+    // only when it owns the packet's key: right, foreign and absent hints
+    // give the same verdicts, bytes and counters on every vector.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/path_vectors/path.json"
+    ))
+    .unwrap();
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let rules = Arc::new(compile(&session(), None).unwrap());
+    let mut other = session();
+    other.seid = 99;
+    for p in &mut other.pdrs {
+        if let Some(f) = &mut p.pdi.local_fteid {
+            f.teid = 0x9999;
+        }
+        if let Some(u) = &mut p.pdi.ue_ip {
+            u.ipv4 = Some(Ipv4Addr::new(10, 45, 9, 9));
+        }
+    }
+    let other = Arc::new(compile(&other, None).unwrap());
+    let mut tables = install(&rules);
+    tables.apply(Update::Install(other.clone()));
+    let cfg = config();
+    use upf_core::path::process_hinted;
+    for case in &cases {
+        let input = unhex(case["input"].as_str().unwrap());
+        for ingress in [Interface::Access, Interface::Core] {
+            let mut reference = None;
+            for hint in [None, Some(&*rules), Some(&*other)] {
+                let mut st = PathState::new(&cfg);
+                let mut buf = VecBuf::new(&input);
+                let v = process_hinted(&cfg, &tables, &mut st, ingress, &mut buf, 1_000, hint);
+                let got = (
+                    v,
+                    buf.data().to_vec(),
+                    st.counters.drop_snapshot(),
+                    st.counters.stat_snapshot(),
+                );
+                match &reference {
+                    None => reference = Some(got),
+                    Some(r) => assert_eq!(
+                        &got,
+                        r,
+                        "{} on {ingress:?} with hint {:?}",
+                        case["name"],
+                        hint.map(|h| h.seid)
+                    ),
+                }
+            }
+        }
+    }
+}

@@ -247,7 +247,7 @@ fn to_ue_v4<B: PacketBuf>(
     dst: Ipv4Addr,
 ) -> Verdict {
     st.counters.stat(Stat::IpRx);
-    let Some(rules) = ctx.tables.lookup_ue_v4(dst) else {
+    let Some(rules) = ctx.ue_v4(dst) else {
         return Verdict::Drop(if ingress == Interface::Access {
             DropReason::NotLocal
         } else {
@@ -316,7 +316,7 @@ fn ipv6<B: PacketBuf>(
         return Verdict::Drop(DropReason::NotLocal);
     }
     st.counters.stat(Stat::IpRx);
-    let Some(rules) = ctx.tables.lookup_ue_v6(dst) else {
+    let Some(rules) = ctx.ue_v6(dst) else {
         return Verdict::Drop(if ingress == Interface::Access {
             DropReason::NotLocal
         } else {

@@ -174,6 +174,7 @@ fn run(cfg: &PathConfig, tables: &Tables, frame: &[u8], ingress: Interface, fast
             cfg,
             tables,
             now_ns: 1_000,
+            hint: None,
         };
         let v = classify::general(&ctx, &mut st, ingress, &mut buf);
         match v {

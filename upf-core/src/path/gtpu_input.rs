@@ -85,7 +85,7 @@ pub(crate) fn gpdu<B: PacketBuf>(
 ) -> Verdict {
     st.counters.stat(Stat::GtpuRx);
     let teid = pkt.tunnel.map_or(0, |t| t.teid);
-    let Some(rules) = ctx.tables.lookup_tunnel(teid, local_addr) else {
+    let Some(rules) = ctx.tunnel(teid, local_addr) else {
         return local::error_indication(ctx, st, buf, &pkt, local_addr, teid);
     };
     match pdr_match::match_pdr(rules, Interface::Access, buf.data(), &pkt) {
@@ -108,7 +108,7 @@ fn end_marker<B: PacketBuf>(
     qfi: Option<u8>,
     gtp_off: usize,
 ) -> Verdict {
-    let Some(rules) = ctx.tables.lookup_tunnel(teid, local_addr) else {
+    let Some(rules) = ctx.tunnel(teid, local_addr) else {
         return Verdict::Drop(DropReason::UnknownTeid);
     };
     let Some(pdr) = rules

@@ -35,6 +35,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub use local::{arp_reply, neighbor_advertisement};
 
 use crate::buf::PacketBuf;
+use crate::compile::SessionRules;
 use crate::counters::{DropReason, LocalCounters, Stat};
 use crate::rules::Interface;
 use crate::tables::Tables;
@@ -220,6 +221,54 @@ pub(crate) struct Ctx<'a> {
     pub cfg: &'a PathConfig,
     pub tables: &'a Tables,
     pub now_ns: u64,
+    /// A session the packet is believed to belong to (named by the NIC's
+    /// flow mark): used instead of the index lookup when it owns the
+    /// packet's key, ignored otherwise.
+    pub hint: Option<&'a SessionRules>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The session of tunnel `teid` at `addr`.
+    #[inline]
+    pub fn tunnel(&self, teid: u32, addr: IpAddr) -> Option<&'a SessionRules> {
+        if let Some(h) = self.hint {
+            if h.tunnel_keys
+                .iter()
+                .any(|k| k.teid == teid && k.addr == addr)
+            {
+                return Some(h);
+            }
+        }
+        self.tables.lookup_tunnel(teid, addr).map(|r| &**r)
+    }
+
+    /// The session of UE IPv4 address `a`.
+    #[inline]
+    pub fn ue_v4(&self, a: Ipv4Addr) -> Option<&'a SessionRules> {
+        if let Some(h) = self.hint {
+            if h.ue_v4
+                .iter()
+                .any(|&(p, l)| crate::compile::mask_v4(a, l) == p)
+            {
+                return Some(h);
+            }
+        }
+        self.tables.lookup_ue_v4(a).map(|r| &**r)
+    }
+
+    /// The session of UE IPv6 address `a`.
+    #[inline]
+    pub fn ue_v6(&self, a: Ipv6Addr) -> Option<&'a SessionRules> {
+        if let Some(h) = self.hint {
+            if h.ue_v6
+                .iter()
+                .any(|&(p, l)| crate::compile::mask_v6(a, l) == p)
+            {
+                return Some(h);
+            }
+        }
+        self.tables.lookup_ue_v6(a).map(|r| &**r)
+    }
 }
 
 /// Runs one frame that arrived on an `ingress` interface through the path.
@@ -232,11 +281,30 @@ pub fn process<B: PacketBuf>(
     buf: &mut B,
     now_ns: u64,
 ) -> Verdict {
+    process_hinted(cfg, tables, state, ingress, buf, now_ns, None)
+}
+
+/// [`process`] with a session the packet is believed to belong to, such as
+/// the one a NIC's flow mark names. The hint replaces the index lookup only
+/// when the hinted session owns the packet's key (its tunnel or UE
+/// address), so a stale or wrong hint changes nothing: the result is the
+/// same as [`process`]'s.
+#[inline]
+pub fn process_hinted<B: PacketBuf>(
+    cfg: &PathConfig,
+    tables: &Tables,
+    state: &mut PathState,
+    ingress: Interface,
+    buf: &mut B,
+    now_ns: u64,
+    hint: Option<&SessionRules>,
+) -> Verdict {
     state.counters.stat(Stat::Rx);
     let ctx = Ctx {
         cfg,
         tables,
         now_ns,
+        hint,
     };
     let verdict = classify::classify(&ctx, state, ingress, buf);
     match verdict {
