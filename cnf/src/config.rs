@@ -487,9 +487,12 @@ pub struct Limits {
     /// Maximum PFCP sessions (1..=10000000); further establishments are
     /// rejected with "No resources available".
     pub max_sessions: u32,
-    /// Downlink packets buffered per session (FAR BUFF), 0 disables.
+    /// Downlink packets buffered per session (FAR BUFF) when its BAR
+    /// suggests no count, 0 disables buffering (packets are dropped as
+    /// `buffer_full`; Downlink Data Reports are still sent).
     pub buffer_packets_per_session: u32,
-    /// Buffered packets across all sessions.
+    /// Buffered packets across all sessions, shared out equally between
+    /// the workers (and at most a quarter of the mbuf pool).
     pub buffer_packets_total: u32,
 }
 

@@ -217,6 +217,7 @@ impl Management for ManagementService {
                 .collect(),
             sessions: s.sessions,
             uptime_ms: s.uptime_ms,
+            buffered_packets: s.buffered_packets,
         }))
     }
 

@@ -7,7 +7,7 @@
 //! - [`Sessions`]: the compiled rules each session runs with, shared with
 //!   [`LiveState`], which reads their URR counters live.
 //! - [`ControlEvents`]: frames the dataplane's control thread passes on
-//!   (buffered downlink packets, GTP-U Error Indications, Echo Responses),
+//!   (buffering episodes, GTP-U Error Indications, Echo Responses),
 //!   turned into reports for the node.
 //! - [`push_stats`]: the dataplane's figures copied into the
 //!   [`InMemoryState`] the metrics and the API read.
@@ -217,8 +217,9 @@ impl pfcp::node::Dataplane for RuleAdapter {
 pub struct EventCounts {
     /// Downlink Data Reports passed to the node.
     pub downlink_data: AtomicU64,
-    /// Buffered packets (dropped after reporting: the dataplane keeps no
-    /// buffer the control side could send from later).
+    /// Buffering episodes the dataplane told of (the first buffered
+    /// packet of a session with NOCP, per worker; the packets stay in
+    /// the workers' buffers).
     pub buffered: AtomicU64,
     /// Error Indications matched to a session and reported.
     pub error_indications: AtomicU64,
@@ -241,7 +242,7 @@ impl EventCounts {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         vec![
             ("downlink_data_report", g(&self.downlink_data)),
-            ("buffered_packet", g(&self.buffered)),
+            ("buffering_episode", g(&self.buffered)),
             ("error_indication", g(&self.error_indications)),
             (
                 "error_indication_unmatched",
@@ -542,6 +543,7 @@ pub fn push_stats(
         }
     }
     state.set_counters(&drops, &stages);
+    state.set_buffered_packets(st.buffered());
     state.set_control_events(counts.snapshot());
 }
 

@@ -261,6 +261,13 @@ pub fn render(state: &dyn UpfState) -> String {
     }
 
     w.family(
+        "upf_buffered_packets",
+        "gauge",
+        "Downlink packets buffered now for FARs with BUFF (drops: buffer_full, buffer_discarded).",
+    );
+    w.sample("upf_buffered_packets", &[], st.buffered_packets);
+
+    w.family(
         "upf_offload_mode",
         "gauge",
         "Configured offload mode, value 1.",
@@ -314,6 +321,18 @@ mod test {
                 s.name()
             )));
         }
+    }
+
+    #[test]
+    fn buffered_packets_gauge() {
+        let st = InMemoryState::default();
+        st.set_buffered_packets(7);
+        let text = render(&st);
+        assert!(
+            text.contains("# TYPE upf_buffered_packets gauge\n"),
+            "{text}"
+        );
+        assert!(text.contains("upf_buffered_packets 7\n"), "{text}");
     }
 
     #[test]

@@ -674,6 +674,8 @@ pub struct Statistics {
     /// GTP-U and buffering events the control side handled, by name
     /// (`error_indication`, `downlink_data_report`, ...).
     pub control_events: Vec<(String, u64)>,
+    /// Downlink packets buffered now (FARs with BUFF), all workers.
+    pub buffered_packets: u64,
 }
 
 impl Default for Statistics {
@@ -687,6 +689,7 @@ impl Default for Statistics {
             pfcp: PfcpCounters::default(),
             uptime_ms: 0,
             control_events: Vec::new(),
+            buffered_packets: 0,
         }
     }
 }
@@ -779,6 +782,7 @@ struct Inner {
     stages: Vec<u64>,
     pfcp: PfcpCounters,
     control_events: Vec<(String, u64)>,
+    buffered_packets: u64,
     offload: OffloadState,
     ports_required: bool,
     pfcp_listening: bool,
@@ -918,6 +922,10 @@ impl InMemoryState {
             *a = *b;
         }
     }
+    /// Sets the number of downlink packets buffered now.
+    pub fn set_buffered_packets(&self, n: u64) {
+        self.write().buffered_packets = n;
+    }
     /// Replaces the control-event counts.
     pub fn set_control_events(&self, counts: Vec<(&'static str, u64)>) {
         self.write().control_events = counts.into_iter().map(|(n, c)| (n.to_owned(), c)).collect();
@@ -1019,6 +1027,7 @@ impl UpfState for InMemoryState {
             pfcp: i.pfcp.clone(),
             uptime_ms: self.started.elapsed().as_millis() as u64,
             control_events: i.control_events.clone(),
+            buffered_packets: i.buffered_packets,
             ..Statistics::default()
         };
         st.drops.copy_from_slice(&i.drops);

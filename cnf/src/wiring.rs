@@ -183,6 +183,12 @@ pub fn dataplane_config(cfg: &Config) -> Result<DpConfig, WiringError> {
         .as_ref()
         .and_then(|c| c.cpus().first().map(|&c| c as usize));
     dp.max_sessions = cfg.limits.max_sessions as usize;
+    // The total is shared out between the workers (a session's packets
+    // are buffered by the worker that receives them).
+    let per_worker = (cfg.limits.buffer_packets_total as usize).div_ceil(dp.workers.len());
+    dp.buffer_packets = per_worker;
+    dp.buffer_per_session = cfg.limits.buffer_packets_per_session;
+    dp.buffer_sessions = dp.max_sessions.clamp(1, per_worker.max(1024));
     dp.idle_yield = cfg.dataplane.idle_yield;
     dp.resolve_retry = Duration::from_millis(500);
     for (role, iface) in &cfg.interfaces {
@@ -362,6 +368,10 @@ max_sessions = 5000
         assert_eq!(d.workers, [WorkerCore::Cpu(1), WorkerCore::Cpu(2)]);
         assert_eq!(d.control_cpu, Some(0));
         assert_eq!(d.max_sessions, 5000);
+        // Default limits: 65536 packets over two workers, 64 per session.
+        assert_eq!(d.buffer_packets, 32768);
+        assert_eq!(d.buffer_per_session, 64);
+        assert_eq!(d.buffer_sessions, 5000);
         assert_eq!(d.static_neighbors.len(), 1);
         assert_eq!(d.static_neighbors[0].mac, [2, 0, 0, 0, 3, 0x10]);
     }

@@ -150,15 +150,17 @@ pub struct StaticNeighbor {
 }
 
 /// A frame the control thread passes on: GTP-U Echo Responses, Error
-/// Indications, Supported Extension Headers Notifications and buffered
-/// downlink packets (ARP and NDP are handled by the dataplane itself).
+/// Indications, Supported Extension Headers Notifications, and the first
+/// buffered downlink packet of each buffering episode with NOCP (ARP and
+/// NDP are handled by the dataplane itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlFrame {
     /// Why the frame came to the control thread.
     pub event: ControlEvent,
     /// Ethdev port id it arrived on.
     pub port_id: u16,
-    /// The frame, link-layer header included.
+    /// The frame, link-layer header included; empty for
+    /// [`ControlEvent::Buffer`] (the packet stays in the worker's buffer).
     pub frame: Vec<u8>,
 }
 
@@ -204,6 +206,16 @@ pub struct DataplaneConfig {
     pub control_events: Option<std::sync::mpsc::SyncSender<ControlFrame>>,
     /// SmartNIC offload through `rte_flow` (default: off, never touched).
     pub offload: OffloadConfig,
+    /// Downlink packets each worker buffers for FARs with BUFF, all
+    /// sessions together. At most a quarter of [`Self::mbufs`] is used
+    /// for buffering across workers, so it cannot starve reception.
+    pub buffer_packets: usize,
+    /// Packets buffered per session when its BAR suggests no count; 0
+    /// buffers nothing (packets are dropped as `buffer_full`, Downlink
+    /// Data Reports are still sent).
+    pub buffer_per_session: u32,
+    /// Sessions each worker buffers for at once.
+    pub buffer_sessions: usize,
 }
 
 impl DataplaneConfig {
@@ -234,7 +246,17 @@ impl DataplaneConfig {
             idle_yield: false,
             control_events: None,
             offload: OffloadConfig::default(),
+            buffer_packets: 1024,
+            buffer_per_session: 64,
+            buffer_sessions: 1024,
         }
+    }
+
+    /// The buffer room of each worker: [`Self::buffer_packets`], within a
+    /// quarter of the mbufs shared by the workers.
+    pub fn buffer_packets_per_worker(&self) -> usize {
+        let share = self.mbufs as usize / 4 / self.workers.len().max(1);
+        self.buffer_packets.min(share)
     }
 
     /// Checks the configuration for what DPDK would not catch.

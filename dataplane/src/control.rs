@@ -13,8 +13,9 @@
 //! - Resolution: workers ask for unknown next hops; this thread sends ARP
 //!   requests or Neighbor Solicitations (up to 3 per request, one per retry
 //!   interval) and publishes what it learns to every worker's queue.
-//! - Other events (GTP-U Echo Responses, Error Indications, buffered
-//!   packets) are passed to [`crate::DataplaneConfig::control_events`].
+//! - Other events (GTP-U Echo Responses, Error Indications) are passed to
+//!   [`crate::DataplaneConfig::control_events`], and so are the workers'
+//!   notices of buffering episodes (as `Buffer` events with no frame).
 //!
 //! Frames this thread sends go through worker 0's TX ring: worker 0 owns TX
 //! queue 0 of every port.
@@ -34,6 +35,7 @@ use upf_core::wire::{
     Ipv6Packet, Ipv6Repr,
 };
 
+use crate::buffer::BufferNotice;
 use crate::config::{AttachmentInfo, ControlFrame};
 use crate::l2::{vlan_of, write_ethernet, ETHERTYPE_ARP, ETHERTYPE_IPV6, ETH_LEN};
 use crate::lcore::StopFlag;
@@ -140,6 +142,8 @@ pub(crate) struct Control {
     pub events: Option<SyncSender<ControlFrame>>,
     pub stop: StopFlag,
     pub retry: Duration,
+    /// The workers' notices of buffering episodes with NOCP.
+    pub buffer_notices: Option<Arc<ArrayQueue<BufferNotice>>>,
     book: HashMap<NeighborKey, Entry>,
     /// Updates a full worker queue did not take yet (per worker).
     backlog: Vec<Vec<NeighborUpdate>>,
@@ -196,6 +200,7 @@ impl Control {
             events,
             stop,
             retry,
+            buffer_notices: None,
             book,
             backlog,
         }
@@ -217,6 +222,7 @@ impl Control {
                 work += 1;
                 self.resolve_request(key, false);
             }
+            work += self.pass_buffer_notices();
             if last_sweep.elapsed() >= self.retry / 4 {
                 last_sweep = Instant::now();
                 self.sweep();
@@ -225,6 +231,36 @@ impl Control {
             if work == 0 {
                 std::thread::sleep(Duration::from_micros(200));
             }
+        }
+    }
+
+    /// Passes the workers' buffering notices on; returns how many.
+    fn pass_buffer_notices(&mut self) -> usize {
+        let Some(q) = self.buffer_notices.clone() else {
+            return 0;
+        };
+        let mut n = 0;
+        while let Some(b) = q.pop() {
+            n += 1;
+            self.pass(ControlFrame {
+                event: ControlEvent::Buffer {
+                    seid: b.seid,
+                    pdr_id: b.pdr_id,
+                    far_id: b.far_id,
+                    notify: true,
+                },
+                port_id: b.port_id,
+                frame: Vec::new(),
+            });
+        }
+        n
+    }
+
+    /// Hands a frame to the control-event channel, counting the outcome.
+    fn pass(&self, frame: ControlFrame) {
+        match &self.events {
+            Some(tx) if tx.try_send(frame).is_ok() => self.stats.events_passed.inc(),
+            _ => self.stats.events_dropped.inc(),
         }
     }
 
@@ -252,15 +288,11 @@ impl Control {
             (Some(ControlEvent::Arp), Some(a)) => self.arp(m, a),
             (Some(ControlEvent::Ndp), Some(a)) => self.ndp(m, a),
             (Some(ev), _) if !matches!(ev, ControlEvent::Arp | ControlEvent::Ndp) => {
-                let frame = ControlFrame {
+                self.pass(ControlFrame {
                     event: ev,
                     port_id: m.port(),
                     frame: m.data().to_vec(),
-                };
-                match &self.events {
-                    Some(tx) if tx.try_send(frame).is_ok() => self.stats.events_passed.inc(),
-                    _ => self.stats.events_dropped.inc(),
-                }
+                });
             }
             _ => {
                 self.stats.events_dropped.inc();

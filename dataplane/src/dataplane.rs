@@ -29,6 +29,7 @@ use upf_core::path::PathState;
 use upf_core::publish::{Publisher, QueueFull};
 use upf_core::tables::{Tables, Update};
 
+use crate::buffer::BufferStore;
 use crate::config::{AttachmentInfo, DataplaneConfig, Role, Routes, Steering, WorkerCore};
 use crate::control::{Control, ControlStats};
 use crate::eal::{tsc_cycles, Eal};
@@ -240,6 +241,12 @@ pub struct WorkerStats {
     /// Drains that applied something, by duration: `(upper bound in ns,
     /// count)` per power-of-two bucket of TSC cycles, non-empty buckets only.
     pub drain_hist: Vec<(u64, u64)>,
+    /// Downlink packets buffered now.
+    pub buffered: u64,
+    /// Buffered packets run through the path again after a rule change.
+    pub buffer_released: u64,
+    /// Downlink Data Report notices that found the queue full.
+    pub buffer_notices_dropped: u64,
 }
 
 impl WorkerStats {
@@ -307,6 +314,10 @@ impl DataplaneStats {
     /// All drops, all workers.
     pub fn total_drops(&self) -> u64 {
         self.workers.iter().flat_map(|w| w.drops.iter()).sum()
+    }
+    /// Downlink packets buffered now, all workers.
+    pub fn buffered(&self) -> u64 {
+        self.workers.iter().map(|w| w.buffered).sum()
     }
     /// The longest rule drain of any worker, in nanoseconds.
     pub fn max_drain_ns(&self) -> u64 {
@@ -488,6 +499,8 @@ impl Dataplane {
 
         let (publisher, subs) = Publisher::new(nw, config.update_queue_depth);
         let resolve = Arc::new(ArrayQueue::new(1024));
+        let buffer_notices = Arc::new(ArrayQueue::new(1024));
+        let buffer_room = config.buffer_packets_per_worker();
         let stop = StopFlag::new();
         let tsc_hz = eal.tsc_hz();
         let ns_mult = ((1_000_000_000u128 << 32) / u128::from(tsc_hz.max(1))) as u64;
@@ -552,12 +565,20 @@ impl Dataplane {
                 shared: sh,
                 stop: stop.clone(),
                 marks: marks.clone(),
+                buffer: BufferStore::new(
+                    buffer_room,
+                    config.buffer_per_session,
+                    config.buffer_sessions,
+                ),
+                buffer_notices: buffer_notices.clone(),
+                buffer_scratch: Vec::with_capacity(config.buffer_sessions.max(1)),
+                buffer_replaying: false,
                 ns_mult,
                 tsc0,
             });
         }
         let control_stats = Arc::new(ControlStats::default());
-        let control = Control::new(
+        let mut control = Control::new(
             control_consumer,
             tx_rings[0].clone(),
             pool.clone(),
@@ -572,6 +593,7 @@ impl Dataplane {
             config.resolve_retry,
             &statics,
         );
+        control.buffer_notices = Some(buffer_notices);
         Ok(Dataplane {
             config,
             ports,
@@ -699,6 +721,9 @@ impl Dataplane {
                     .filter(|(_, c)| c.get() > 0)
                     .map(|(i, c)| (ns(1u64 << i), c.get()))
                     .collect(),
+                buffered: s.buffered.load(Ordering::Relaxed),
+                buffer_released: s.buffer_released.get(),
+                buffer_notices_dropped: s.buffer_notices_dropped.get(),
             })
             .collect();
         let c = &self.control_stats;

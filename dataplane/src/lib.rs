@@ -17,6 +17,7 @@
 //! - [`dataplane`]: [`Dataplane`] (ports, pinned polling workers, control
 //!   thread) and [`RuleSink`] (rule publication to the workers).
 //! - [`worker`]: the polling loop running [`upf_core::path::process`].
+//! - [`buffer`]: downlink buffering for FARs with BUFF (per worker, bounded).
 //! - [`control`]: ARP/NDP answers and next-hop resolution.
 //! - [`neighbor`], [`steer`], [`l2`]: neighbour tables, software steering,
 //!   Ethernet/VLAN headers.
@@ -33,6 +34,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod buffer;
 pub mod config;
 pub mod control;
 pub mod dataplane;

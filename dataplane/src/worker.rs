@@ -14,14 +14,17 @@
 //!      control thread is asked to resolve), Ethernet (+VLAN) prepended,
 //!      queued for TX on that port;
 //!    - `Reply`: Ethernet back to the peer, out of the ingress port;
-//!    - `Control`: to the control thread's ring (`control_queue_full`);
+//!    - `Control`: to the control thread's ring (`control_queue_full`),
+//!      except buffered downlink packets, which stay in the worker's
+//!      buffer ([`crate::buffer`]);
 //!    - `Drop`: collected and freed in bulk.
 //! 3. TX: per-port bursts go out on the worker's own TX queue, or to the
 //!    ring of the worker that owns the port's queue when the port has fewer
 //!    TX queues than workers; unsent packets are dropped (`tx_full`).
 //!    Frames from the control thread arrive in worker 0's TX ring.
-//! 4. Between bursts: at most 64 rule updates ([`Subscriber::drain`]) and
-//!    64 neighbour updates.
+//! 4. Between bursts: at most 64 rule updates ([`Subscriber::drain`]),
+//!    then the buffered packets of sessions whose rules changed go out
+//!    (before the next RX burst), then at most 64 neighbour updates.
 //!
 //! No allocation, lock or panic on this path. Counters: the path's
 //! [`WorkerCounters`] belong to the worker's `PathState`, which the worker
@@ -41,6 +44,7 @@ use upf_core::path::{process_hinted, ControlEvent, PathConfig, PathState, Verdic
 use upf_core::publish::Subscriber;
 use upf_core::tables::Tables;
 
+use crate::buffer::{BufferNotice, BufferStore, BufferVerdict};
 use crate::config::{AttachmentInfo, Routes};
 use crate::control::encode_event;
 use crate::eal::tsc_cycles;
@@ -106,6 +110,13 @@ pub struct WorkerShared {
     pub drain_hist: [Counter; 32],
     /// Resolution requests sent to the control thread.
     pub resolve_requests: Counter,
+    /// Downlink packets held in the buffer now.
+    pub buffered: AtomicU64,
+    /// Buffered packets run through the path again after a rule change.
+    pub buffer_released: Counter,
+    /// Downlink Data Report notices the control thread's queue had no
+    /// room for (tried again with the episode's next packet).
+    pub buffer_notices_dropped: Counter,
     /// The worker has entered its loop.
     pub running: AtomicBool,
     /// The worker has left its loop.
@@ -186,6 +197,15 @@ pub(crate) struct Worker {
     /// session is taken from the mark instead of the index lookup (the
     /// path checks that it owns the packet's key).
     pub marks: Option<Arc<MarkTable>>,
+    /// Buffered downlink packets (FAR BUFF).
+    pub buffer: BufferStore,
+    /// Where the first buffered packet of an episode with NOCP is told.
+    pub buffer_notices: Arc<ArrayQueue<BufferNotice>>,
+    /// SEIDs whose buffered packets are released (capacity: the most
+    /// episodes the buffer holds).
+    pub buffer_scratch: Vec<u64>,
+    /// Buffered packets are going through the path again.
+    pub buffer_replaying: bool,
     /// ns = cycles * mult >> 32.
     pub ns_mult: u64,
     pub tsc0: u64,
@@ -276,6 +296,9 @@ impl Worker {
                     self.shared.max_drain_cycles.store(d, Ordering::Relaxed);
                 }
             }
+            if applied > 0 {
+                self.release_buffered(now, &mut s.drops);
+            }
             for _ in 0..NEIGHBOR_UPDATES_PER_POLL {
                 match self.neighbor_updates.pop() {
                     Some(u) => self.neighbors.apply(u),
@@ -298,12 +321,13 @@ impl Worker {
                 self.mirror_counters();
             }
         }
-        // Leaving: flush what is queued, free what others still hand over,
-        // and stop holding rule publication back.
+        // Leaving: flush what is queued, drop what is buffered, and stop
+        // holding rule publication back.
         for p in 0..self.tx.len() {
             self.flush_tx(p, &mut s.drops);
         }
         free_bulk(&mut s.drops);
+        self.discard_buffered(&mut s.drops);
         self.sub.set_active(false);
         self.mirror_counters();
         self.shared.stopped.store(true, Ordering::Release);
@@ -318,6 +342,9 @@ impl Worker {
     /// writes either).
     fn mirror_counters(&self) {
         self.shared.counters.publish(&self.state.counters);
+        self.shared
+            .buffered
+            .store(self.buffer.len() as u64, Ordering::Relaxed);
     }
 
     /// Processes `s.rx` (received on port `rx_port`, or handed over by
@@ -432,7 +459,7 @@ impl Worker {
 
     /// One packet through the path and to its verdict.
     #[inline]
-    fn handle(&mut self, mut m: Mbuf, port_idx: usize, now: u64, drops: &mut Burst) {
+    pub(crate) fn handle(&mut self, mut m: Mbuf, port_idx: usize, now: u64, drops: &mut Burst) {
         if !m.is_contiguous() {
             self.state.counters.stat(Stat::Rx);
             self.state.counters.drop(DropReason::MultiSegment);
@@ -471,6 +498,20 @@ impl Worker {
                     self.state.counters.drop(DropReason::NoHeadroom);
                     push_drop(drops, m);
                 }
+            }
+            Verdict::Control(ControlEvent::Buffer {
+                seid,
+                pdr_id,
+                far_id,
+                notify,
+            }) => {
+                let v = BufferVerdict {
+                    seid,
+                    pdr_id,
+                    far_id,
+                    notify,
+                };
+                self.buffer_packet(m, port_idx, v, drops);
             }
             Verdict::Control(ev) => self.send_to_control(m, ev),
             Verdict::Drop(_) => push_drop(drops, m),
@@ -538,7 +579,7 @@ impl Worker {
     }
 
     #[inline]
-    fn flush_tx(&mut self, port_idx: usize, drops: &mut Burst) {
+    pub(crate) fn flush_tx(&mut self, port_idx: usize, drops: &mut Burst) {
         let slot = &mut self.tx[port_idx];
         if slot.burst.is_empty() {
             return;
@@ -567,7 +608,7 @@ impl Worker {
 
 /// Queues a packet for the bulk free, freeing the batch when it is full.
 #[inline]
-fn push_drop(drops: &mut Burst, m: Mbuf) {
+pub(crate) fn push_drop(drops: &mut Burst, m: Mbuf) {
     if drops.is_full() {
         free_bulk(drops);
     }

@@ -118,8 +118,12 @@ counter_list! {
         NoFar = "no_far",
         /// Outer header kind the UPF does not create.
         UnsupportedOuterHeader = "unsupported_outer_header",
-        /// Downlink buffer of the session full.
+        /// Downlink buffer of the session (its BAR's or the configured
+        /// limit) or of the worker full.
         BufferFull = "buffer_full",
+        /// Buffered downlink packet dropped: its session was deleted, or the
+        /// dataplane stopped.
+        BufferDiscarded = "buffer_discarded",
         /// TTL or hop limit exhausted.
         TtlExceeded = "ttl_exceeded",
         /// Not enough headroom to add the outer header.
@@ -158,7 +162,8 @@ counter_list! {
         ForwardCore = "forward_core",
         /// Packets forwarded toward the CP function.
         ForwardCp = "forward_cp",
-        /// Packets buffered.
+        /// Packets a FAR buffered (once each, however often they are
+        /// looked at again; those with no room are also `buffer_full` drops).
         Buffered = "buffered",
         /// GTP-U Echo Responses sent.
         EchoReply = "gtpu_echo_reply",
@@ -274,6 +279,12 @@ impl LocalCounters {
     pub fn stat_n(&mut self, stat: Stat, n: u64) {
         self.stats[stat as usize] = self.stats[stat as usize].wrapping_add(n);
     }
+    /// Takes back one stage event: a packet that goes through the path a
+    /// second time (a buffered packet released) is counted once.
+    #[inline]
+    pub fn uncount(&mut self, stat: Stat) {
+        self.stats[stat as usize] = self.stats[stat as usize].wrapping_sub(1);
+    }
     /// Drops so far for `reason`.
     pub fn drops(&self, reason: DropReason) -> u64 {
         self.drops[reason as usize]
@@ -349,6 +360,9 @@ mod test {
         l.drop(DropReason::NoPdr);
         l.drops_n(DropReason::TxFull, 4);
         l.stat_n(Stat::Tx, 7);
+        l.stat(Stat::Rx);
+        l.uncount(Stat::Rx);
+        assert_eq!(l.stats(Stat::Rx), 0);
         let shared = WorkerCounters::default();
         shared.publish(&l);
         assert_eq!(shared.drop_snapshot(), l.drop_snapshot());

@@ -3,10 +3,15 @@
 
 pub mod sessions;
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+use dataplane::port::PortDevice;
+use dataplane::{Attachment, DataplaneConfig, PortSpec, Role, WorkerCore};
+use upf_core::path::PathConfig;
 
 /// A name unique within this process, for vdevs and temp dirs.
 pub fn unique(prefix: &str) -> String {
@@ -95,4 +100,44 @@ pub fn tshark(file: &Path, args: &[&str]) -> String {
 /// The CPUs this process may run on.
 pub fn cpus() -> Vec<usize> {
     dataplane::eal::allowed_cpus()
+}
+
+/// Two ports, N3 (`n3_dev`, address `n3`/24) and N6 (`n6_dev`, `n6`/24,
+/// off-link destinations via `gateway`), sized for tests: small pools and
+/// rings, workers that yield when idle.
+pub fn n3_n6_config(
+    n3_dev: String,
+    n6_dev: String,
+    (n3, n6, gateway): (Ipv4Addr, Ipv4Addr, Option<Ipv4Addr>),
+    workers: Vec<WorkerCore>,
+) -> DataplaneConfig {
+    let path = PathConfig {
+        access_v4: Some(n3),
+        core_v4: Some(n6),
+        ..PathConfig::default()
+    };
+    let mut cfg = DataplaneConfig::new(
+        vec![
+            PortSpec::new("n3", PortDevice::Vdev(n3_dev)),
+            PortSpec::new("n6", PortDevice::Vdev(n6_dev)),
+        ],
+        vec![
+            Attachment {
+                prefix_v4: Some(24),
+                ..Attachment::new(Role::N3, 0)
+            },
+            Attachment {
+                prefix_v4: Some(24),
+                gateway_v4: gateway,
+                ..Attachment::new(Role::N6, 1)
+            },
+        ],
+        workers,
+        path,
+    );
+    cfg.mbufs = 2047;
+    cfg.mbuf_cache = 32;
+    cfg.ring_size = 256;
+    cfg.idle_yield = true;
+    cfg
 }
