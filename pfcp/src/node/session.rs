@@ -529,8 +529,9 @@ impl<D: Dataplane> Node<D> {
         }
         let now = self.now;
         let is_watched = watched(&model);
-        let local_v4 = self.cfg.n3_ipv4;
-        let local_v6 = self.cfg.n3_ipv6;
+        let (n3_4, n3_6) = (self.cfg.n3_ipv4, self.cfg.n3_ipv6);
+        let (n9_4, n9_6) = (self.cfg.n9_ipv4, self.cfg.n9_ipv6);
+        let n9 = n9_4.is_some() || n9_6.is_some();
         let state = self.sessions.get_mut(&up).expect("checked above");
         let mut finals: Vec<FinalUsage> = Vec::new();
         // Removed URRs: a final report with what they counted.
@@ -605,9 +606,13 @@ impl<D: Dataplane> Node<D> {
             .into_iter()
             .map(|em: convert::EndMarker| NodeEvent::SendEndMarker {
                 seid: up,
-                local: match em.peer {
-                    IpAddr::V4(_) => local_v4.map(IpAddr::V4),
-                    IpAddr::V6(_) => local_v6.map(IpAddr::V6),
+                // The old tunnel's own local address: N9 toward the core
+                // side when there is one, N3 otherwise.
+                local: match (em.peer, n9 && em.destination == m::Interface::Core) {
+                    (IpAddr::V4(_), false) => n3_4.map(IpAddr::V4),
+                    (IpAddr::V6(_), false) => n3_6.map(IpAddr::V6),
+                    (IpAddr::V4(_), true) => n9_4.map(IpAddr::V4),
+                    (IpAddr::V6(_), true) => n9_6.map(IpAddr::V6),
                 },
                 peer: em.peer,
                 teid: em.teid,
