@@ -12,11 +12,11 @@ use std::sync::Arc;
 use arrayvec::ArrayVec;
 
 use crate::qos::{Meter, MeterConfig};
-use crate::rules::RuleError;
 use crate::rules::{
     ApplyAction, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
     OuterHeaderCreationKind, OuterHeaderRemoval, PdrId, Session, UeIpAddress, Urr,
 };
+use crate::rules::{RuleError, MAX_REFS_PER_PDR};
 use crate::sdf::{Assigned, SdfFilter};
 use crate::usage::UsageCounters;
 
@@ -98,9 +98,9 @@ pub struct CompiledPdr {
     /// SDF filters (any match detects; empty detects all).
     pub sdf: Box<[SdfFilter]>,
     /// Indices into [`SessionRules::qers`], applied in order.
-    pub qers: Box<[u16]>,
+    pub qers: Indices,
     /// Indices into [`SessionRules::urrs`].
-    pub urrs: Box<[u16]>,
+    pub urrs: Indices,
     /// The FAR's ID.
     pub far_id: u32,
     /// Precedence.
@@ -232,6 +232,34 @@ fn encap_template(pdr: &CompiledPdr) -> Option<EncapTemplate> {
         with_psc: psc.is_some(),
         ip_sum,
     })
+}
+
+/// A PDR's dense QER or URR indices, inline: a session validates to at
+/// most [`MAX_REFS_PER_PDR`] of each, so no PDR needs an allocation for them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Indices {
+    len: u8,
+    ids: [u16; MAX_REFS_PER_PDR],
+}
+
+impl FromIterator<u16> for Indices {
+    /// Keeps the first [`MAX_REFS_PER_PDR`] (validation refuses more).
+    fn from_iter<I: IntoIterator<Item = u16>>(iter: I) -> Self {
+        let mut out = Indices::default();
+        for (slot, id) in out.ids.iter_mut().zip(iter) {
+            *slot = id;
+            out.len += 1;
+        }
+        out
+    }
+}
+
+impl core::ops::Deref for Indices {
+    type Target = [u16];
+    #[inline]
+    fn deref(&self) -> &[u16] {
+        &self.ids[..usize::from(self.len)]
+    }
 }
 
 /// A short list kept inline (two entries cover the common PDR: a session

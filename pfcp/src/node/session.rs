@@ -430,6 +430,7 @@ impl<D: Dataplane> Node<D> {
         }
         let mut created = alloc.created;
         created.shrink_to_fit();
+        model.shrink_to_fit();
         self.sessions.insert(
             seid,
             Box::new(SessionState {
@@ -594,6 +595,7 @@ impl<D: Dataplane> Node<D> {
             state.cp = cp;
         }
         let new_cp_seid = state.cp.seid;
+        model.shrink_to_fit();
         state.model = model;
         state.rules = rules;
         state.ue_v4 = alloc.ue_v4;
