@@ -279,13 +279,19 @@ impl<T> Default for Refs<T> {
 }
 
 impl<T> FromIterator<T> for Refs<T> {
+    /// Allocates only for more than two entries.
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        let v: Vec<T> = iter.into_iter().collect();
-        if v.len() <= 2 {
-            Refs::Inline(v.into_iter().collect())
-        } else {
-            Refs::Heap(v.into_boxed_slice())
+        let mut iter = iter.into_iter();
+        let mut inline = ArrayVec::new();
+        for x in iter.by_ref() {
+            if let Err(e) = inline.try_push(x) {
+                let mut v: Vec<T> = inline.into_iter().collect();
+                v.push(e.element());
+                v.extend(iter);
+                return Refs::Heap(v.into_boxed_slice());
+            }
         }
+        Refs::Inline(inline)
     }
 }
 
@@ -647,16 +653,16 @@ pub fn compile(
     pdrs.sort_by_key(|p| (p.precedence, p.id));
     for p in &mut pdrs {
         p.action = fars.get(usize::from(p.far)).map(|f| f.action.clone());
-        let pqers: Vec<&CompiledQer> = p.qers.iter().map(|&q| &qers[usize::from(q)]).collect();
-        for q in &pqers {
+        let pqers = || p.qers.iter().map(|&q| &qers[usize::from(q)]);
+        for q in pqers() {
             p.ul_gate_closed |= q.ul_closed;
             p.dl_gate_closed |= q.dl_closed;
             if p.marking.is_none() {
                 p.marking = q.qfi.map(|qfi| (qfi, q.rqi, q.ppi));
             }
         }
-        p.ul_meters = pqers.iter().filter_map(|q| q.ul_meter.clone()).collect();
-        p.dl_meters = pqers.iter().filter_map(|q| q.dl_meter.clone()).collect();
+        p.ul_meters = pqers().filter_map(|q| q.ul_meter.clone()).collect();
+        p.dl_meters = pqers().filter_map(|q| q.dl_meter.clone()).collect();
         p.usage = p
             .urrs
             .iter()

@@ -311,6 +311,12 @@ impl<D: Dataplane> Node<D> {
             fars,
             pdrs,
         } = c;
+        // Exactly the room the request needs: a session is kept for long.
+        model.bars.reserve_exact(bars.len());
+        model.qers.reserve_exact(qers.len());
+        model.urrs.reserve_exact(urrs.len());
+        model.fars.reserve_exact(fars.len());
+        model.pdrs.reserve_exact(pdrs.len());
         for b in bars {
             model.create_bar(convert::create_bar(b)).map_err(re)?;
         }
