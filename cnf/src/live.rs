@@ -231,8 +231,10 @@ pub struct EventCounts {
     pub supported_extensions: AtomicU64,
     /// Reports the node's channel had no room for.
     pub reports_dropped: AtomicU64,
-    /// End markers the node asked for (the dataplane has no send path for
-    /// them yet).
+    /// End Markers the node asked for, queued to the dataplane.
+    pub end_markers: AtomicU64,
+    /// End Markers the node asked for that could not be queued (no
+    /// dataplane, or its request queue full).
     pub end_markers_not_sent: AtomicU64,
 }
 
@@ -251,6 +253,7 @@ impl EventCounts {
             ("echo_response", g(&self.echo_responses)),
             ("supported_extensions", g(&self.supported_extensions)),
             ("report_dropped", g(&self.reports_dropped)),
+            ("end_marker_requested", g(&self.end_markers)),
             ("end_marker_not_sent", g(&self.end_markers_not_sent)),
         ]
     }
@@ -544,7 +547,10 @@ pub fn push_stats(
     }
     state.set_counters(&drops, &stages);
     state.set_buffered_packets(st.buffered());
-    state.set_control_events(counts.snapshot());
+    let mut events = counts.snapshot();
+    events.push(("end_marker_sent", st.end_markers));
+    events.push(("end_marker_failed", st.end_markers_failed));
+    state.set_control_events(events);
 }
 
 /// The management API's view of the dataplane's offload state.

@@ -247,12 +247,13 @@ pub fn node_id_text(n: &pfcp::ie::NodeId) -> String {
 }
 
 /// Records node events: associations in the state, CP SEIDs and peers of
-/// sessions, end markers counted (the dataplane has no send path for them).
+/// sessions; End Markers go to the dataplane's control thread.
 async fn node_events(
     mut rx: mpsc::Receiver<pfcp::node::NodeEvent>,
     state: Arc<InMemoryState>,
     sessions: Sessions,
     counts: Arc<EventCounts>,
+    control: Option<dataplane::ControlSender>,
 ) {
     use pfcp::node::NodeEvent as E;
     // Peers with an association now, by node ID.
@@ -316,12 +317,23 @@ async fn node_events(
                 tracing::debug!(seid, ?reason, "session deleted");
             }
             E::SendEndMarker {
-                seid, peer, teid, ..
+                seid,
+                local,
+                peer,
+                teid,
             } => {
-                counts
-                    .end_markers_not_sent
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::debug!(seid, %peer, teid, "end marker requested; not sent (no dataplane send path)");
+                let em = dataplane::EndMarker { local, peer, teid };
+                if control.as_ref().is_some_and(|c| c.send_end_marker(em)) {
+                    counts
+                        .end_markers
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::debug!(seid, %peer, teid, "end marker queued");
+                } else {
+                    counts
+                        .end_markers_not_sent
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::debug!(seid, %peer, teid, "end marker not sent: no dataplane or queue full");
+                }
             }
             E::AssociationSetupFailed { addr, cause } => {
                 tracing::warn!(%addr, ?cause, "UP-initiated association setup failed; retrying later");
@@ -427,6 +439,7 @@ pub fn run(cfg: Config) -> Result<(), RunError> {
             state.clone(),
             sessions.clone(),
             counts.clone(),
+            dp.as_ref().map(|d| d.control_sender()),
         ));
         state.set_pfcp_listening(true);
         let running = start(&cfg, Arc::new(live)).await?;

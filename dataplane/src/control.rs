@@ -16,6 +16,10 @@
 //! - Other events (GTP-U Echo Responses, Error Indications) are passed to
 //!   [`crate::DataplaneConfig::control_events`], and so are the workers'
 //!   notices of buffering episodes (as `Buffer` events with no frame).
+//! - End Markers (TS 29.281 §7.3.2) the control side asks for through a
+//!   [`ControlSender`] are built here, from the UPF address of the
+//!   attachment that reaches the old peer, and sent to its next hop's MAC
+//!   (resolved first when unknown; given up with the resolution).
 //!
 //! Frames this thread sends go through worker 0's TX ring: worker 0 owns TX
 //! queue 0 of every port.
@@ -31,13 +35,13 @@ use crossbeam_queue::ArrayQueue;
 use upf_core::counters::Counter;
 use upf_core::path::{arp_reply, neighbor_advertisement, ControlEvent};
 use upf_core::wire::{
-    ArpOperation, ArpPacket, ArpRepr, EthernetAddress, Icmpv6Packet, Icmpv6Repr, IpProtocol,
-    Ipv6Packet, Ipv6Repr,
+    emit_end_marker, ArpOperation, ArpPacket, ArpRepr, EthernetAddress, Icmpv6Packet, Icmpv6Repr,
+    IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, UdpPacket, GTPU_PORT,
 };
 
 use crate::buffer::BufferNotice;
-use crate::config::{AttachmentInfo, ControlFrame};
-use crate::l2::{vlan_of, write_ethernet, ETHERTYPE_ARP, ETHERTYPE_IPV6, ETH_LEN};
+use crate::config::{AttachmentInfo, ControlFrame, Role};
+use crate::l2::{vlan_of, write_ethernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETH_LEN};
 use crate::lcore::StopFlag;
 use crate::mbuf::{Burst, Mbuf, PacketMeta};
 use crate::mempool::Mempool;
@@ -118,6 +122,47 @@ pub struct ControlStats {
     pub events_dropped: Counter,
     /// Frames that could not be sent (no mbuf, TX ring full).
     pub tx_failed: Counter,
+    /// End Markers sent.
+    pub end_markers: Counter,
+    /// End Markers not sent: no attachment reaches the peer, its next hop
+    /// did not resolve, or the request queue was full.
+    pub end_markers_failed: Counter,
+}
+
+/// A GTP-U End Marker to send on a tunnel that is being replaced
+/// (TS 29.281 §7.3.2, TS 29.244 §5.2.2 SNDEM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndMarker {
+    /// The UPF address of the old tunnel (`None`: the N3 address of the
+    /// peer's family).
+    pub local: Option<IpAddr>,
+    /// The old tunnel's peer.
+    pub peer: IpAddr,
+    /// The old tunnel's peer TEID.
+    pub teid: u32,
+}
+
+/// Requests for the dataplane's control thread, from any thread.
+#[derive(Debug, Clone)]
+pub struct ControlSender {
+    end_markers: Arc<ArrayQueue<EndMarker>>,
+    stats: Arc<ControlStats>,
+}
+
+impl ControlSender {
+    pub(crate) fn new(end_markers: Arc<ArrayQueue<EndMarker>>, stats: Arc<ControlStats>) -> Self {
+        ControlSender { end_markers, stats }
+    }
+
+    /// Queues an End Marker; the control thread builds and sends it.
+    /// `false` (and counted) when the queue is full.
+    pub fn send_end_marker(&self, em: EndMarker) -> bool {
+        let ok = self.end_markers.push(em).is_ok();
+        if !ok {
+            self.stats.end_markers_failed.inc();
+        }
+        ok
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -144,6 +189,11 @@ pub(crate) struct Control {
     pub retry: Duration,
     /// The workers' notices of buffering episodes with NOCP.
     pub buffer_notices: Option<Arc<ArrayQueue<BufferNotice>>>,
+    /// End Markers asked for, and those waiting for their next hop.
+    pub end_markers: Arc<ArrayQueue<EndMarker>>,
+    pub outer_ttl: u8,
+    waiting: Vec<(EndMarker, NeighborKey, Instant)>,
+    ip_ident: u16,
     book: HashMap<NeighborKey, Entry>,
     /// Updates a full worker queue did not take yet (per worker).
     backlog: Vec<Vec<NeighborUpdate>>,
@@ -173,6 +223,8 @@ impl Control {
         stop: StopFlag,
         retry: Duration,
         statics: &[(NeighborKey, Mac)],
+        end_markers: Arc<ArrayQueue<EndMarker>>,
+        outer_ttl: u8,
     ) -> Self {
         let backlog = vec![Vec::new(); worker_queues.len()];
         let mut book = HashMap::new();
@@ -201,6 +253,10 @@ impl Control {
             stop,
             retry,
             buffer_notices: None,
+            end_markers,
+            outer_ttl,
+            waiting: Vec::new(),
+            ip_ident: 0,
             book,
             backlog,
         }
@@ -223,6 +279,13 @@ impl Control {
                 self.resolve_request(key, false);
             }
             work += self.pass_buffer_notices();
+            while let Some(em) = self.end_markers.pop() {
+                work += 1;
+                self.end_marker(em);
+            }
+            if !self.waiting.is_empty() {
+                self.send_waiting();
+            }
             if last_sweep.elapsed() >= self.retry / 4 {
                 last_sweep = Instant::now();
                 self.sweep();
@@ -503,6 +566,97 @@ impl Control {
         }
     }
 
+    /// The attachment an End Marker leaves from, and its source address:
+    /// the one with the End Marker's local address, or the N3 one.
+    fn end_marker_source(&self, em: &EndMarker) -> Option<(usize, IpAddr)> {
+        let addr_of = |a: &AttachmentInfo| match em.peer {
+            IpAddr::V4(_) => a.addr_v4.map(IpAddr::V4),
+            IpAddr::V6(_) => a.addr_v6.map(IpAddr::V6),
+        };
+        let found = match em.local {
+            Some(l) => self.atts.iter().position(|a| addr_of(a) == Some(l)),
+            None => self
+                .atts
+                .iter()
+                .position(|a| a.role == Role::N3 && addr_of(a).is_some()),
+        }?;
+        Some((found, addr_of(&self.atts[found])?))
+    }
+
+    /// Sends an End Marker, or waits for its next hop to resolve.
+    fn end_marker(&mut self, em: EndMarker) {
+        let Some((a, _)) = self.end_marker_source(&em) else {
+            self.stats.end_markers_failed.inc();
+            return;
+        };
+        let key = NeighborKey {
+            attachment: a as u8,
+            addr: self.atts[a].next_hop(em.peer),
+        };
+        if self.book.get(&key).and_then(|e| e.mac).is_some() {
+            self.send_end_marker(em);
+        } else {
+            self.resolve_request(key, false);
+            let deadline = Instant::now() + self.retry * (MAX_TRIES + 1);
+            self.waiting.push((em, key, deadline));
+        }
+    }
+
+    /// Sends the waiting End Markers whose next hop is now known; gives up
+    /// on those past their deadline.
+    fn send_waiting(&mut self) {
+        let now = Instant::now();
+        let mut i = 0;
+        while i < self.waiting.len() {
+            let (em, key, deadline) = self.waiting[i];
+            if self.book.get(&key).and_then(|e| e.mac).is_some() {
+                self.waiting.swap_remove(i);
+                self.send_end_marker(em);
+            } else if now >= deadline {
+                self.waiting.swap_remove(i);
+                self.stats.end_markers_failed.inc();
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn send_end_marker(&mut self, em: EndMarker) {
+        let Some((a, src)) = self.end_marker_source(&em) else {
+            return;
+        };
+        let att = self.atts[a].clone();
+        let key = NeighborKey {
+            attachment: a as u8,
+            addr: att.next_hop(em.peer),
+        };
+        let Some(mac) = self.book.get(&key).and_then(|e| e.mac) else {
+            return;
+        };
+        self.ip_ident = self.ip_ident.wrapping_add(1);
+        let mut buf = [0u8; END_MARKER_MAX];
+        let Some(len) = end_marker_packet(
+            src,
+            em.peer,
+            em.teid,
+            self.outer_ttl,
+            self.ip_ident,
+            &mut buf,
+        ) else {
+            self.stats.end_markers_failed.inc();
+            return;
+        };
+        let ethertype = match src {
+            IpAddr::V4(_) => ETHERTYPE_IPV4,
+            IpAddr::V6(_) => ETHERTYPE_IPV6,
+        };
+        if self.send_frame(att.port_id, mac, att.mac, att.vlan, ethertype, &buf[..len]) {
+            self.stats.end_markers.inc();
+        } else {
+            self.stats.end_markers_failed.inc();
+        }
+    }
+
     /// Builds a frame in a fresh mbuf and sends it.
     fn send_frame(
         &mut self,
@@ -541,6 +695,69 @@ impl Control {
             }
         }
     }
+}
+
+/// The longest End Marker packet: IPv6, UDP and the 8-octet GTP-U header.
+const END_MARKER_MAX: usize = 40 + 8 + 8;
+
+/// Writes a GTP-U End Marker (message type 254, no payload, TS 29.281
+/// §7.3.2) in UDP 2152 from `src` to `dst` for the peer TEID `teid` into
+/// `out`; returns its length. `None` when the families differ.
+pub(crate) fn end_marker_packet(
+    src: IpAddr,
+    dst: IpAddr,
+    teid: u32,
+    ttl: u8,
+    ident: u16,
+    out: &mut [u8],
+) -> Option<usize> {
+    let ip_len = match (src, dst) {
+        (IpAddr::V4(_), IpAddr::V4(_)) => 20,
+        (IpAddr::V6(_), IpAddr::V6(_)) => 40,
+        _ => return None,
+    };
+    let udp_len = 8 + 8;
+    let out = out.get_mut(..ip_len + udp_len)?;
+    emit_end_marker(teid, &mut out[ip_len + 8..]).ok()?;
+    {
+        let mut udp = UdpPacket::new_unchecked(&mut out[ip_len..]);
+        udp.set_src_port(GTPU_PORT);
+        udp.set_dst_port(GTPU_PORT);
+        udp.set_len(udp_len as u16);
+        udp.set_checksum(0);
+    }
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            Ipv4Repr {
+                src_addr: s,
+                dst_addr: d,
+                next_header: IpProtocol::Udp,
+                payload_len: udp_len,
+                hop_limit: ttl,
+                dscp: 0,
+                ecn: 0,
+                ident,
+                dont_frag: false,
+            }
+            .emit(&mut Ipv4Packet::new_unchecked(&mut out[..]));
+            // UDP checksum 0 over IPv4, as for every GTP-U packet the UPF builds.
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            Ipv6Repr {
+                src_addr: s,
+                dst_addr: d,
+                next_header: IpProtocol::Udp,
+                payload_len: udp_len,
+                hop_limit: ttl,
+                traffic_class: 0,
+                flow_label: 0,
+            }
+            .emit(&mut Ipv6Packet::new_unchecked(&mut out[..]));
+            UdpPacket::new_unchecked(&mut out[ip_len..]).fill_checksum_v6(s, d);
+        }
+        _ => return None,
+    }
+    Some(ip_len + udp_len)
 }
 
 /// The solicited-node multicast address of `a` (RFC 4291 §2.7.1).

@@ -31,7 +31,7 @@ use upf_core::tables::{Tables, Update};
 
 use crate::buffer::BufferStore;
 use crate::config::{AttachmentInfo, DataplaneConfig, Role, Routes, Steering, WorkerCore};
-use crate::control::{Control, ControlStats};
+use crate::control::{Control, ControlSender, ControlStats, EndMarker};
 use crate::eal::{tsc_cycles, Eal};
 use crate::error::{Error, Result};
 use crate::lcore::{self, LcoreJoinHandle, StopFlag};
@@ -300,6 +300,10 @@ pub struct DataplaneStats {
     pub events_passed: u64,
     /// See `events_passed`.
     pub events_dropped: u64,
+    /// End Markers sent.
+    pub end_markers: u64,
+    /// End Markers not sent (no route, unresolved next hop, queue full).
+    pub end_markers_failed: u64,
 }
 
 impl DataplaneStats {
@@ -343,6 +347,7 @@ pub struct Dataplane {
     stop: StopFlag,
     shared: Vec<Arc<WorkerShared>>,
     control_stats: Arc<ControlStats>,
+    control_sender: ControlSender,
     /// Built by `new`, consumed by `start`.
     pending: Option<(Vec<Worker>, Control)>,
     joins: Vec<Join>,
@@ -578,6 +583,8 @@ impl Dataplane {
             });
         }
         let control_stats = Arc::new(ControlStats::default());
+        let end_markers = Arc::new(ArrayQueue::new(1024));
+        let control_sender = ControlSender::new(end_markers.clone(), control_stats.clone());
         let mut control = Control::new(
             control_consumer,
             tx_rings[0].clone(),
@@ -592,6 +599,8 @@ impl Dataplane {
             stop.clone(),
             config.resolve_retry,
             &statics,
+            end_markers,
+            config.path.outer_ttl,
         );
         control.buffer_notices = Some(buffer_notices);
         Ok(Dataplane {
@@ -602,6 +611,7 @@ impl Dataplane {
             stop,
             shared,
             control_stats,
+            control_sender,
             pending: Some((workers, control)),
             joins: Vec::new(),
             control_join: None,
@@ -650,6 +660,19 @@ impl Dataplane {
             self.joins.push(j);
         }
         Ok(())
+    }
+
+    /// A handle for asking the control thread to send frames (End
+    /// Markers), usable from any thread.
+    pub fn control_sender(&self) -> ControlSender {
+        self.control_sender.clone()
+    }
+
+    /// Queues a GTP-U End Marker for the old tunnel `em`: the control
+    /// thread builds it and sends it through worker 0 once the next hop is
+    /// known. `false` when the request queue is full.
+    pub fn send_end_marker(&self, em: EndMarker) -> bool {
+        self.control_sender.send_end_marker(em)
     }
 
     /// Whether every worker has entered its polling loop.
@@ -737,6 +760,8 @@ impl Dataplane {
             learnt: c.learnt.get(),
             events_passed: c.events_passed.get(),
             events_dropped: c.events_dropped.get(),
+            end_markers: c.end_markers.get(),
+            end_markers_failed: c.end_markers_failed.get(),
         }
     }
 

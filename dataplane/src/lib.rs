@@ -55,7 +55,7 @@ pub mod worker;
 pub use config::{
     Attachment, ControlFrame, DataplaneConfig, PortSpec, Role, StaticNeighbor, Steering, WorkerCore,
 };
-pub use control::ControlStats;
+pub use control::{ControlSender, ControlStats, EndMarker};
 pub use dataplane::{Dataplane, DataplaneStats, RuleError, RuleSink, WorkerStats};
 pub use dpdk_sys as sys;
 pub use eal::{Eal, EalConfig};

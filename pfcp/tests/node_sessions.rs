@@ -351,6 +351,90 @@ fn sndem_emits_an_end_marker_for_the_old_tunnel() {
     );
 }
 
+fn switch_dl_tunnel(teid: u32, sndem: bool) -> SessionModificationRequest {
+    SessionModificationRequest {
+        update_fars: vec![UpdateFar {
+            far_id: FarId(2),
+            update_forwarding_parameters: Some(UpdateForwardingParameters {
+                outer_header_creation: Some(OuterHeaderCreation::gtpu_v4(
+                    teid,
+                    Ipv4Addr::new(192, 168, 0, 11),
+                )),
+                pfcpsmreq_flags: sndem
+                    .then(|| PfcpSmReqFlags::from_flags(&[PfcpSmReqFlags::SNDEM])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn end_markers_only_with_sndem_and_a_changed_tunnel() {
+    let mut h = H::with_default();
+    h.associate();
+    let (up, _) = h.establish(simple(1, None));
+    h.events();
+    // A new tunnel without SNDEM: switched silently.
+    assert_eq!(h.modify(up, switch_dl_tunnel(0x77, false)).cause.0, 1);
+    assert_eq!(h.events(), vec![]);
+    // SNDEM for the tunnel in use: nothing to end.
+    assert_eq!(h.modify(up, switch_dl_tunnel(0x77, true)).cause.0, 1);
+    assert_eq!(h.events(), vec![]);
+    // SNDEM with a new tunnel: one End Marker, for the tunnel before it.
+    assert_eq!(h.modify(up, switch_dl_tunnel(0x78, true)).cause.0, 1);
+    assert_eq!(
+        h.events(),
+        vec![NodeEvent::SendEndMarker {
+            seid: up,
+            local: Some(IpAddr::V4(UPF)),
+            peer: IpAddr::V4(Ipv4Addr::new(192, 168, 0, 11)),
+            teid: 0x77
+        }]
+    );
+    // The dataplane already runs the new tunnel when the event comes.
+    let rules = h.node.session_rules(up).unwrap();
+    let far = rules.fars.iter().find(|f| f.id == 2).unwrap();
+    let FarAction::Forward(fw) = &far.action else {
+        panic!("forwarding FAR")
+    };
+    assert_eq!(fw.outer_header_creation.unwrap().teid, 0x78);
+}
+
+#[test]
+fn end_marker_toward_the_core_leaves_from_the_n9_address() {
+    let n9 = Ipv4Addr::new(10, 20, 0, 7);
+    let mut cfg = config();
+    cfg.n9_ipv4 = Some(n9);
+    let mut h = H::new(cfg);
+    h.associate();
+    let mut est = simple(1, None);
+    // FAR 1 sends uplink into an N9 tunnel toward the next UPF.
+    est.create_fars[0].forwarding_parameters = Some(ForwardingParameters {
+        destination_interface: DestinationInterface::Core,
+        outer_header_creation: Some(OuterHeaderCreation::gtpu_v4(
+            0x500,
+            Ipv4Addr::new(10, 20, 0, 9),
+        )),
+        ..Default::default()
+    });
+    let (up, _) = h.establish(est);
+    h.events();
+    let mut m = switch_dl_tunnel(0x501, true);
+    m.update_fars[0].far_id = FarId(1);
+    assert_eq!(h.modify(up, m).cause.0, 1);
+    assert_eq!(
+        h.events(),
+        vec![NodeEvent::SendEndMarker {
+            seid: up,
+            local: Some(IpAddr::V4(n9)),
+            peer: IpAddr::V4(Ipv4Addr::new(10, 20, 0, 9)),
+            teid: 0x500
+        }]
+    );
+}
+
 #[test]
 fn session_limits() {
     let mut cfg = config();

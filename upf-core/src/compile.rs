@@ -12,11 +12,11 @@ use std::sync::Arc;
 use arrayvec::ArrayVec;
 
 use crate::qos::{Meter, MeterConfig};
-use crate::rules::RuleError;
 use crate::rules::{
     ApplyAction, Bar, BitRate, FTeid, GateStatus, Interface, OuterHeaderCreation,
     OuterHeaderCreationKind, OuterHeaderRemoval, PdrId, Session, UeIpAddress, Urr,
 };
+use crate::rules::{RuleError, MAX_REFS_PER_PDR};
 use crate::sdf::{Assigned, SdfFilter};
 use crate::usage::UsageCounters;
 
@@ -98,9 +98,9 @@ pub struct CompiledPdr {
     /// SDF filters (any match detects; empty detects all).
     pub sdf: Box<[SdfFilter]>,
     /// Indices into [`SessionRules::qers`], applied in order.
-    pub qers: Box<[u16]>,
+    pub qers: Indices,
     /// Indices into [`SessionRules::urrs`].
-    pub urrs: Box<[u16]>,
+    pub urrs: Indices,
     /// The FAR's ID.
     pub far_id: u32,
     /// Precedence.
@@ -234,6 +234,34 @@ fn encap_template(pdr: &CompiledPdr) -> Option<EncapTemplate> {
     })
 }
 
+/// A PDR's dense QER or URR indices, inline: a session validates to at
+/// most [`MAX_REFS_PER_PDR`] of each, so no PDR needs an allocation for them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Indices {
+    len: u8,
+    ids: [u16; MAX_REFS_PER_PDR],
+}
+
+impl FromIterator<u16> for Indices {
+    /// Keeps the first [`MAX_REFS_PER_PDR`] (validation refuses more).
+    fn from_iter<I: IntoIterator<Item = u16>>(iter: I) -> Self {
+        let mut out = Indices::default();
+        for (slot, id) in out.ids.iter_mut().zip(iter) {
+            *slot = id;
+            out.len += 1;
+        }
+        out
+    }
+}
+
+impl core::ops::Deref for Indices {
+    type Target = [u16];
+    #[inline]
+    fn deref(&self) -> &[u16] {
+        &self.ids[..usize::from(self.len)]
+    }
+}
+
 /// A short list kept inline (two entries cover the common PDR: a session
 /// AMBR and a flow QER, one or two URRs), on the heap beyond that.
 #[derive(Debug, Clone)]
@@ -251,13 +279,19 @@ impl<T> Default for Refs<T> {
 }
 
 impl<T> FromIterator<T> for Refs<T> {
+    /// Allocates only for more than two entries.
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        let v: Vec<T> = iter.into_iter().collect();
-        if v.len() <= 2 {
-            Refs::Inline(v.into_iter().collect())
-        } else {
-            Refs::Heap(v.into_boxed_slice())
+        let mut iter = iter.into_iter();
+        let mut inline = ArrayVec::new();
+        for x in iter.by_ref() {
+            if let Err(e) = inline.try_push(x) {
+                let mut v: Vec<T> = inline.into_iter().collect();
+                v.push(e.element());
+                v.extend(iter);
+                return Refs::Heap(v.into_boxed_slice());
+            }
         }
+        Refs::Inline(inline)
     }
 }
 
@@ -619,16 +653,16 @@ pub fn compile(
     pdrs.sort_by_key(|p| (p.precedence, p.id));
     for p in &mut pdrs {
         p.action = fars.get(usize::from(p.far)).map(|f| f.action.clone());
-        let pqers: Vec<&CompiledQer> = p.qers.iter().map(|&q| &qers[usize::from(q)]).collect();
-        for q in &pqers {
+        let pqers = || p.qers.iter().map(|&q| &qers[usize::from(q)]);
+        for q in pqers() {
             p.ul_gate_closed |= q.ul_closed;
             p.dl_gate_closed |= q.dl_closed;
             if p.marking.is_none() {
                 p.marking = q.qfi.map(|qfi| (qfi, q.rqi, q.ppi));
             }
         }
-        p.ul_meters = pqers.iter().filter_map(|q| q.ul_meter.clone()).collect();
-        p.dl_meters = pqers.iter().filter_map(|q| q.dl_meter.clone()).collect();
+        p.ul_meters = pqers().filter_map(|q| q.ul_meter.clone()).collect();
+        p.dl_meters = pqers().filter_map(|q| q.dl_meter.clone()).collect();
         p.usage = p
             .urrs
             .iter()

@@ -353,6 +353,8 @@ pub struct EndMarker {
     pub peer: core::net::IpAddr,
     /// The old peer TEID.
     pub teid: u32,
+    /// Where the old tunnel leads (Access: N3, Core: N9).
+    pub destination: m::Interface,
 }
 
 /// An Update FAR applied to `old`; also returns the end marker to send for
@@ -396,6 +398,7 @@ pub fn update_far(old: &m::Far, u: &p::UpdateFar) -> Result<(m::Far, Option<EndM
                         end_marker = Some(EndMarker {
                             peer,
                             teid: old.teid,
+                            destination: fw.destination_interface,
                         });
                     }
                 }

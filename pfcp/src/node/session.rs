@@ -311,6 +311,12 @@ impl<D: Dataplane> Node<D> {
             fars,
             pdrs,
         } = c;
+        // Exactly the room the request needs: a session is kept for long.
+        model.bars.reserve_exact(bars.len());
+        model.qers.reserve_exact(qers.len());
+        model.urrs.reserve_exact(urrs.len());
+        model.fars.reserve_exact(fars.len());
+        model.pdrs.reserve_exact(pdrs.len());
         for b in bars {
             model.create_bar(convert::create_bar(b)).map_err(re)?;
         }
@@ -430,6 +436,7 @@ impl<D: Dataplane> Node<D> {
         }
         let mut created = alloc.created;
         created.shrink_to_fit();
+        model.shrink_to_fit();
         self.sessions.insert(
             seid,
             Box::new(SessionState {
@@ -529,8 +536,9 @@ impl<D: Dataplane> Node<D> {
         }
         let now = self.now;
         let is_watched = watched(&model);
-        let local_v4 = self.cfg.n3_ipv4;
-        let local_v6 = self.cfg.n3_ipv6;
+        let (n3_4, n3_6) = (self.cfg.n3_ipv4, self.cfg.n3_ipv6);
+        let (n9_4, n9_6) = (self.cfg.n9_ipv4, self.cfg.n9_ipv6);
+        let n9 = n9_4.is_some() || n9_6.is_some();
         let state = self.sessions.get_mut(&up).expect("checked above");
         let mut finals: Vec<FinalUsage> = Vec::new();
         // Removed URRs: a final report with what they counted.
@@ -593,6 +601,7 @@ impl<D: Dataplane> Node<D> {
             state.cp = cp;
         }
         let new_cp_seid = state.cp.seid;
+        model.shrink_to_fit();
         state.model = model;
         state.rules = rules;
         state.ue_v4 = alloc.ue_v4;
@@ -605,9 +614,13 @@ impl<D: Dataplane> Node<D> {
             .into_iter()
             .map(|em: convert::EndMarker| NodeEvent::SendEndMarker {
                 seid: up,
-                local: match em.peer {
-                    IpAddr::V4(_) => local_v4.map(IpAddr::V4),
-                    IpAddr::V6(_) => local_v6.map(IpAddr::V6),
+                // The old tunnel's own local address: N9 toward the core
+                // side when there is one, N3 otherwise.
+                local: match (em.peer, n9 && em.destination == m::Interface::Core) {
+                    (IpAddr::V4(_), false) => n3_4.map(IpAddr::V4),
+                    (IpAddr::V6(_), false) => n3_6.map(IpAddr::V6),
+                    (IpAddr::V4(_), true) => n9_4.map(IpAddr::V4),
+                    (IpAddr::V6(_), true) => n9_6.map(IpAddr::V6),
                 },
                 peer: em.peer,
                 teid: em.teid,

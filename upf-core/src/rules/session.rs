@@ -136,6 +136,16 @@ macro_rules! rule_ops {
 }
 
 impl Session {
+    /// Gives back the spare capacity rule creation left, for a session that
+    /// is kept for long (a million of them are).
+    pub fn shrink_to_fit(&mut self) {
+        self.pdrs.shrink_to_fit();
+        self.fars.shrink_to_fit();
+        self.qers.shrink_to_fit();
+        self.urrs.shrink_to_fit();
+        self.bars.shrink_to_fit();
+    }
+
     /// An empty session.
     pub fn new(seid: u64) -> Self {
         Session {
