@@ -12,7 +12,7 @@
 //!    ([`crate::wiring`]), started before PFCP is served.
 //! 3. The N4 node ([`pfcp::node::Node`]) with a [`RuleAdapter`] over the
 //!    dataplane's rule sink (or a worker-less publisher when the dataplane
-//!    is disabled), bound on the first `pfcp.listen` address.
+//!    is disabled), bound on every `pfcp.listen` address.
 //! 4. A thread turns the dataplane's control frames into node reports
 //!    ([`ControlEvents`]); a task records node events (associations,
 //!    sessions' CP SEIDs); every 500 ms the dataplane's figures are pushed
@@ -408,24 +408,19 @@ pub fn run(cfg: Config) -> Result<(), RunError> {
             RuleAdapter::new(backend, sessions.clone()),
             std::time::Instant::now(),
         );
-        let listen = *cfg
-            .pfcp
-            .listen
-            .first()
-            .ok_or_else(|| RunError::Dataplane("pfcp.listen is empty".into()))?;
-        for extra in cfg.pfcp.listen.iter().skip(1) {
-            tracing::warn!(addr = %extra, "only the first pfcp.listen address is served");
-        }
-        let (server, handles) =
-            pfcp::server::Server::bind(node, listen)
-                .await
-                .map_err(|source| RunError::Bind {
+        let (server, handles) = pfcp::server::Server::bind_all(node, &cfg.pfcp.listen)
+            .await
+            .map_err(|(addr, source)| match addr {
+                Some(addr) => RunError::Bind {
                     what: "pfcp",
-                    addr: listen,
+                    addr,
                     source,
-                })?;
-        let pfcp_addr = server.local_addr().map_err(RunError::Runtime)?;
-        tracing::info!(service = "pfcp", addr = %pfcp_addr, "listening");
+                },
+                None => RunError::Dataplane("pfcp.listen is empty".into()),
+            })?;
+        for pfcp_addr in server.local_addrs().map_err(RunError::Runtime)? {
+            tracing::info!(service = "pfcp", addr = %pfcp_addr, "listening");
+        }
         let pump = ControlEvents::spawn(
             frames_rx,
             handles.reports.clone(),

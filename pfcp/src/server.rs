@@ -1,16 +1,22 @@
 //! The UDP driver of the [`Node`]: a tokio task on the control core.
 //!
-//! It binds the PFCP socket (default `0.0.0.0:8805`), feeds the node with
+//! It binds the PFCP sockets (default `0.0.0.0:8805`; several addresses,
+//! e.g. an IPv4 and an IPv6 one, are served together), feeds the node with
 //! datagrams, timeouts and reports from the dataplane, sends what the node
-//! transmits, and forwards the node's events on a channel. Dropping the
+//! transmits, and forwards the node's events on a channel. A datagram to a
+//! peer leaves from the socket that peer last sent to, else from the first
+//! socket of the peer's address family. Dropping the
 //! [`Shutdown`] handle (or calling [`Shutdown::shutdown`]) stops it after
 //! the pending datagrams are sent; [`Server::run`] then returns the node.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
+use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 
@@ -25,6 +31,9 @@ pub const DEFAULT_BIND: SocketAddr =
 const MAX_DATAGRAM: usize = 65_535;
 /// Datagrams handled per wake-up before timers and transmits get a turn.
 const RECV_BATCH: usize = 64;
+/// Peers whose socket is remembered (beyond that, the family's first
+/// socket is used for new ones).
+const MAX_PEER_ROUTES: usize = 65_536;
 
 /// A report from the dataplane for the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +88,10 @@ pub struct Handles {
 #[derive(Debug)]
 pub struct Server<D> {
     node: Node<D>,
-    socket: UdpSocket,
+    /// At least one.
+    sockets: Vec<UdpSocket>,
+    /// Peer address -> index of the socket it last sent to.
+    peer_socket: HashMap<IpAddr, usize>,
     events: mpsc::Sender<NodeEvent>,
     reports: mpsc::Receiver<DataplaneReport>,
     shutdown: watch::Receiver<bool>,
@@ -89,7 +101,25 @@ pub struct Server<D> {
 impl<D: Dataplane> Server<D> {
     /// Binds `addr` for `node`.
     pub async fn bind(node: Node<D>, addr: SocketAddr) -> io::Result<(Self, Handles)> {
-        let socket = UdpSocket::bind(addr).await?;
+        Self::bind_all(node, &[addr]).await.map_err(|(_, e)| e)
+    }
+
+    /// Binds every address of `addrs` (at least one) for `node`; on failure,
+    /// the address that could not be bound comes with the error.
+    pub async fn bind_all(
+        node: Node<D>,
+        addrs: &[SocketAddr],
+    ) -> Result<(Self, Handles), (Option<SocketAddr>, io::Error)> {
+        if addrs.is_empty() {
+            return Err((
+                None,
+                io::Error::new(io::ErrorKind::InvalidInput, "no PFCP listen address"),
+            ));
+        }
+        let mut sockets = Vec::with_capacity(addrs.len());
+        for &a in addrs {
+            sockets.push(UdpSocket::bind(a).await.map_err(|e| (Some(a), e))?);
+        }
         let (etx, erx) = mpsc::channel(4096);
         let (rtx, rrx) = mpsc::channel(4096);
         let (stx, srx) = watch::channel(false);
@@ -97,7 +127,8 @@ impl<D: Dataplane> Server<D> {
         Ok((
             Server {
                 node,
-                socket,
+                sockets,
+                peer_socket: HashMap::new(),
                 events: etx,
                 reports: rrx,
                 shutdown: srx,
@@ -112,16 +143,45 @@ impl<D: Dataplane> Server<D> {
         ))
     }
 
-    /// The bound address.
+    /// The first bound address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.local_addr()
+        self.sockets[0].local_addr()
+    }
+
+    /// Every bound address, in the order given to [`Server::bind_all`].
+    pub fn local_addrs(&self) -> io::Result<Vec<SocketAddr>> {
+        self.sockets.iter().map(UdpSocket::local_addr).collect()
+    }
+
+    /// The socket a datagram to `dst` leaves from.
+    fn socket_for(&self, dst: SocketAddr) -> &UdpSocket {
+        let i = self.peer_socket.get(&dst.ip()).copied().or_else(|| {
+            self.sockets
+                .iter()
+                .position(|s| s.local_addr().is_ok_and(|a| a.is_ipv4() == dst.is_ipv4()))
+        });
+        i.and_then(|i| self.sockets.get(i))
+            .unwrap_or(&self.sockets[0])
+    }
+
+    /// Remembers that `from` sent to socket `i`, and hands the datagram to
+    /// the node.
+    fn received(&mut self, i: usize, from: SocketAddr, datagram: &[u8]) {
+        if self.sockets.len() > 1
+            && (self.peer_socket.len() < MAX_PEER_ROUTES
+                || self.peer_socket.contains_key(&from.ip()))
+        {
+            self.peer_socket.insert(from.ip(), i);
+        }
+        self.counters.count(Direction::Rx, datagram);
+        self.node.handle(Instant::now(), from, datagram);
     }
 
     async fn flush(&mut self) {
         let now = Instant::now();
         while let Some(t) = self.node.poll_transmit(now) {
             self.counters.count(Direction::Tx, &t.payload);
-            if let Err(e) = self.socket.send_to(&t.payload, t.dst).await {
+            if let Err(e) = self.socket_for(t.dst).send_to(&t.payload, t.dst).await {
                 tracing::debug!(dst = %t.dst, error = %e, "PFCP send failed");
             }
         }
@@ -151,7 +211,8 @@ impl<D: Dataplane> Server<D> {
     pub async fn run(mut self) -> io::Result<Node<D>> {
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let mut reports_open = true;
-        tracing::info!(addr = ?self.socket.local_addr().ok(), "PFCP server running");
+        let mut turn = 0;
+        tracing::info!(addrs = ?self.local_addrs().ok(), "PFCP server running");
         self.node.handle_timeout(Instant::now());
         loop {
             self.flush().await;
@@ -166,18 +227,15 @@ impl<D: Dataplane> Server<D> {
                 }
             };
             tokio::select! {
-                r = self.socket.recv_from(&mut buf) => {
+                (i, r) = recv_any(&self.sockets, turn, &mut buf) => {
+                    turn = (i + 1) % self.sockets.len();
                     match r {
                         Ok((n, from)) => {
-                            self.counters.count(Direction::Rx, &buf[..n]);
-                            self.node.handle(Instant::now(), from, &buf[..n]);
+                            self.received(i, from, &buf[..n]);
                             // Take what else is queued without waiting.
                             for _ in 1..RECV_BATCH {
-                                match self.socket.try_recv_from(&mut buf) {
-                                    Ok((n, from)) => {
-                                        self.counters.count(Direction::Rx, &buf[..n]);
-                                        self.node.handle(Instant::now(), from, &buf[..n]);
-                                    }
+                                match self.sockets[i].try_recv_from(&mut buf) {
+                                    Ok((n, from)) => self.received(i, from, &buf[..n]),
                                     Err(_) => break,
                                 }
                             }
@@ -203,4 +261,28 @@ impl<D: Dataplane> Server<D> {
         tracing::info!("PFCP server stopped");
         Ok(self.node)
     }
+}
+
+/// The next datagram on any of `sockets`, with the index of its socket;
+/// the sockets are polled from `first` on, so that a flooded one does not
+/// starve the others when the caller rotates `first`.
+async fn recv_any(
+    sockets: &[UdpSocket],
+    first: usize,
+    buf: &mut [u8],
+) -> (usize, io::Result<(usize, SocketAddr)>) {
+    std::future::poll_fn(|cx| {
+        for k in 0..sockets.len() {
+            let i = (first + k) % sockets.len();
+            let s = &sockets[i];
+            let mut rb = ReadBuf::new(buf);
+            match s.poll_recv_from(cx, &mut rb) {
+                Poll::Ready(Ok(from)) => return Poll::Ready((i, Ok((rb.filled().len(), from)))),
+                Poll::Ready(Err(e)) => return Poll::Ready((i, Err(e))),
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
