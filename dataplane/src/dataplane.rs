@@ -32,6 +32,7 @@ use upf_core::tables::{Tables, Update};
 use crate::config::{AttachmentInfo, DataplaneConfig, Role, Routes, Steering, WorkerCore};
 use crate::control::{Control, ControlStats};
 use crate::eal::{tsc_cycles, Eal};
+use crate::egress::EgressSched;
 use crate::error::{Error, Result};
 use crate::lcore::{self, LcoreJoinHandle, StopFlag};
 use crate::mbuf::PacketMeta;
@@ -240,6 +241,11 @@ pub struct WorkerStats {
     /// Drains that applied something, by duration: `(upper bound in ns,
     /// count)` per power-of-two bucket of TSC cycles, non-empty buckets only.
     pub drain_hist: Vec<(u64, u64)>,
+    /// Egress scheduler: packets sent per queue (QoS classes 0..8, then
+    /// the guaranteed queue), all scheduled attachments together.
+    pub sched_sent: [u64; upf_core::qos::QUEUES],
+    /// Egress scheduler: packets dropped per queue because it was full.
+    pub sched_dropped: [u64; upf_core::qos::QUEUES],
 }
 
 impl WorkerStats {
@@ -435,6 +441,7 @@ impl Dataplane {
                 prefix_v6: a.prefix_v6,
                 gateway_v4: a.gateway_v4,
                 gateway_v6: a.gateway_v6,
+                scheduled: a.egress.is_some(),
             });
         }
         let routes = Routes::new(&atts, &config.path);
@@ -554,6 +561,13 @@ impl Dataplane {
                 marks: marks.clone(),
                 ns_mult,
                 tsc0,
+                egress: config
+                    .attachments
+                    .iter()
+                    .map(|a| a.egress.as_ref().map(|e| EgressSched::new(e, nw, a.port)))
+                    .collect(),
+                scheduled: config.attachments.iter().any(|a| a.egress.is_some()),
+                clock: config.clock.clone(),
             });
         }
         let control_stats = Arc::new(ControlStats::default());
@@ -699,6 +713,8 @@ impl Dataplane {
                     .filter(|(_, c)| c.get() > 0)
                     .map(|(i, c)| (ns(1u64 << i), c.get()))
                     .collect(),
+                sched_sent: core::array::from_fn(|q| s.sched_sent[q].get()),
+                sched_dropped: core::array::from_fn(|q| s.sched_dropped[q].get()),
             })
             .collect();
         let c = &self.control_stats;
