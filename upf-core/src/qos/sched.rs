@@ -275,7 +275,11 @@ impl<T> Scheduler<T> {
             return;
         }
         let elapsed = now_ns.saturating_sub(self.last_ns);
-        self.last_ns = self.last_ns.max(now_ns);
+        if elapsed == 0 {
+            // The common case within one burst: nothing to credit.
+            return;
+        }
+        self.last_ns = now_ns;
         // Exact: the fraction of a byte left over carries to the next refill.
         let acc = u128::from(self.remainder) + u128::from(elapsed) * u128::from(self.cfg.rate_bps);
         self.remainder = (acc % 8_000_000_000) as u64;
