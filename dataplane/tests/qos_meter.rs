@@ -193,3 +193,37 @@ fn urr_volumes_equal_what_was_sent_and_forwarded() {
     assert_eq!((dl.ul_packets, ul.dl_packets), (0, 0));
     assert_eq!(dl.total_bytes(), dl_sent.1);
 }
+
+#[test]
+fn volume_quota_stops_forwarding_at_the_exact_byte() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut rig = Rig::new(2, None, 4096);
+    let r = rules(|_| {}, None);
+    rig.install(r.clone());
+    let c = r.urr_counters(URR_DL).unwrap();
+    // Ten 1000-byte packets and a 999-byte one fit; nothing after.
+    c.set_volume_quota(Some(upf_core::rules::Volume {
+        downlink: Some(10_999),
+        ..Default::default()
+    }));
+    let mut out = 0;
+    for k in 0..30u64 {
+        rig.send_dl(k as usize % 2, UE, 1000, k);
+        rig.step(1_000_000);
+        out += rig.n3.recv_all().len();
+    }
+    rig.send_dl(0, UE, 999, 30);
+    rig.step(1_000_000);
+    let last = rig.n3.recv_all();
+    rig.send_dl(1, UE, 36, 31);
+    rig.step(1_000_000);
+    assert!(rig.n3.recv_all().is_empty(), "the quota is used up");
+    let stats = rig.stop();
+    assert_eq!(out, 10);
+    assert_eq!(last.len(), 1, "the 999-byte packet uses the quota up");
+    assert_eq!(inner_ip_len(&last[0]), 999);
+    assert_eq!(stats.drops(DropReason::QuotaExhausted), 21);
+    let u = c.snapshot();
+    assert_eq!((u.dl_packets, u.dl_bytes), (11, 10_999));
+    assert!(c.quota_exhausted());
+}
