@@ -412,6 +412,16 @@ pub struct InterfaceConfig {
     /// Static neighbours, IP → MAC (no ARP/ND for these).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub neighbors: BTreeMap<IpAddr, MacAddr>,
+    /// Egress rate of this role's link in bits per second (such as a
+    /// gNB's N3 link slower than the port): packets sent here are
+    /// scheduled by QoS class and shaped to this rate, split evenly
+    /// between the workers. Absent: sent straight to the port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress_rate_bps: Option<u64>,
+    /// Burst of the egress shaper, bytes (default: 1 ms of the rate, at
+    /// least 16 full-size frames).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress_burst_bytes: Option<u64>,
 }
 
 impl Default for InterfaceConfig {
@@ -424,6 +434,8 @@ impl Default for InterfaceConfig {
             gateway_v6: None,
             routes: Vec::new(),
             neighbors: BTreeMap::new(),
+            egress_rate_bps: None,
+            egress_burst_bytes: None,
         }
     }
 }
@@ -573,6 +585,12 @@ pub struct QosConfig {
     /// values of TS 23.501 Table 5.7.4-1 for TX scheduling. Keys 1..=255,
     /// values 1..=127 (lower is served first).
     pub priority: BTreeMap<String, u8>,
+    /// Egress scheduling (interfaces with `egress_rate_bps`): the share of
+    /// the rate each backlogged class is owed at least, in thousandths
+    /// (0..=125).
+    pub egress_min_share_permille: u32,
+    /// Egress scheduling: packets each class queue holds, per worker.
+    pub egress_queue_limit: usize,
 }
 
 impl Default for QosConfig {
@@ -580,6 +598,8 @@ impl Default for QosConfig {
         QosConfig {
             dl_pdu_session_container: true,
             priority: BTreeMap::new(),
+            egress_min_share_permille: 50,
+            egress_queue_limit: 1024,
         }
     }
 }
@@ -1409,6 +1429,32 @@ impl Config {
                 return Err(ConfigError::invalid(
                     field,
                     format!("priority level {v} is outside 1..=127"),
+                ));
+            }
+        }
+        if self.qos.egress_min_share_permille > 125 {
+            return Err(ConfigError::invalid(
+                "qos.egress_min_share_permille",
+                "above 125 (eight classes cannot each be owed more)",
+            ));
+        }
+        if !(1..=1 << 20).contains(&self.qos.egress_queue_limit) {
+            return Err(ConfigError::invalid(
+                "qos.egress_queue_limit",
+                "outside 1..=1048576",
+            ));
+        }
+        for (role, i) in &self.interfaces {
+            if i.egress_rate_bps == Some(0) {
+                return Err(ConfigError::invalid(
+                    format!("interfaces.{role}.egress_rate_bps"),
+                    "must be above 0 (leave it out for no shaping)",
+                ));
+            }
+            if i.egress_burst_bytes.is_some() && i.egress_rate_bps.is_none() {
+                return Err(ConfigError::invalid(
+                    format!("interfaces.{role}.egress_burst_bytes"),
+                    "needs egress_rate_bps",
                 ));
             }
         }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use dataplane::port::PortDevice as DpDevice;
 use dataplane::{
-    Attachment, DataplaneConfig as DpConfig, EalConfig as DpEal, PortSpec, Role as DpRole,
-    StaticNeighbor, WorkerCore,
+    Attachment, DataplaneConfig as DpConfig, EalConfig as DpEal, EgressSchedule, PortSpec,
+    Role as DpRole, StaticNeighbor, WorkerCore,
 };
 use pfcp::ie::{NodeId as PfcpNodeId, RecoveryTimeStamp};
 use pfcp::node::{NodeConfig, UePoolV4};
@@ -159,6 +159,7 @@ pub fn dataplane_config(cfg: &Config) -> Result<DpConfig, WiringError> {
                 prefix_v6: first_v6(iface).map(|a| a.1),
                 gateway_v4: iface.and_then(|i| i.gateway_v4),
                 gateway_v6: iface.and_then(|i| i.gateway_v6),
+                egress: iface.and_then(|i| egress_schedule(cfg, i)),
             });
         }
     }
@@ -279,6 +280,24 @@ pub fn node_config(cfg: &Config, started_unix: u64) -> Result<NodeConfig, Wiring
     Ok(n)
 }
 
+/// The egress scheduling of an interface with an egress rate.
+fn egress_schedule(cfg: &Config, i: &InterfaceConfig) -> Option<EgressSchedule> {
+    let rate = i.egress_rate_bps?;
+    let d = EgressSchedule::rate(rate);
+    Some(EgressSchedule {
+        burst_bytes: i.egress_burst_bytes.unwrap_or(d.burst_bytes),
+        queue_limit: cfg.qos.egress_queue_limit,
+        min_share_permille: cfg.qos.egress_min_share_permille,
+        // QFIs are 6 bits: a 5QI above 63 is never a QFI.
+        priority_levels: cfg
+            .qos_priorities()
+            .into_iter()
+            .filter(|&(q, _)| q < 64)
+            .collect(),
+        ..d
+    })
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -374,6 +393,34 @@ max_sessions = 5000
         assert_eq!(d.buffer_sessions, 5000);
         assert_eq!(d.static_neighbors.len(), 1);
         assert_eq!(d.static_neighbors[0].mac, [2, 0, 0, 0, 3, 0x10]);
+        assert!(d.attachments.iter().all(|a| a.egress.is_none()));
+    }
+
+    #[test]
+    fn egress_scheduling_from_config() {
+        let text = TRUNK.replace(
+            "neighbors = { \"10.0.3.10\"",
+            "egress_rate_bps = 400_000_000\nneighbors = { \"10.0.3.10\"",
+        ) + "[qos]\negress_min_share_permille = 100\negress_queue_limit = 256\n[qos.priority]\n\"9\" = 30\n\"80\" = 1\n";
+        let mut c = crate::config::parse(&text).unwrap();
+        for (name, p) in c.ports.iter_mut() {
+            p.roles = Config::port_roles(name, p);
+        }
+        c.validate().unwrap();
+        let d = dataplane_config(&c).unwrap();
+        let n3 = d.attachments.iter().find(|a| a.role == DpRole::N3).unwrap();
+        let e = n3.egress.as_ref().expect("N3 is scheduled");
+        assert_eq!(e.rate_bps, 400_000_000);
+        assert_eq!(e.burst_bytes, 50_000, "1 ms of the rate");
+        assert_eq!((e.min_share_permille, e.queue_limit), (100, 256));
+        assert_eq!(e.priority_levels, [(9, 30)], "5QI 80 is no QFI");
+        assert!(d
+            .attachments
+            .iter()
+            .filter(|a| a.role != DpRole::N3)
+            .all(|a| a.egress.is_none()));
+        // Two workers: each shapes to half the rate.
+        assert_eq!(e.per_worker(2).rate_bps, 200_000_000);
     }
 
     #[test]

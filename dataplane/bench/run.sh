@@ -14,17 +14,8 @@ SESSIONS=${SESSIONS:-100000}
 LCORE=${LCORE:-1}
 UPDATES=${UPDATES:-10000}
 DIR=${DIR:-/tmp/upf-bench}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/dp}
-
-# BENCH: a bench_path binary built elsewhere (skips the build).
-if [ -z "${BENCH:-}" ]; then
-    (cd "$ROOT" && cargo build --release -q -p dataplane --example bench_path)
-    BENCH=$CARGO_TARGET_DIR/release/examples/bench_path
-fi
-
-HP=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-if [ "$(cat $HP)" -lt 1024 ]; then echo 1024 > $HP; fi
+# shellcheck source=dataplane/bench/setup.sh
+. "$(dirname "$0")/setup.sh"
 
 "$BENCH" --gen "$DIR" --sessions "$SESSIONS"
 

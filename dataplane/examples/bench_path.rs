@@ -8,8 +8,12 @@
 //! ```text
 //! bench_path --gen DIR [--sessions N]             # write DIR/ul.pcap, DIR/dl.pcap
 //! bench_path --mode ul|dl --dir DIR [--seconds S] [--huge] [--sessions N]
-//!            [--updates PER_SECOND] [--lcore L]
+//!            [--updates PER_SECOND] [--lcore L] [--qos none|meter|sched|both]
 //! ```
+//! `--qos`: `meter` gives every session's QER an MBR (never exceeded) so
+//! each packet goes through the shared meter; `sched` gives both egress
+//! attachments an egress rate (never reached) so each packet goes through
+//! the worker's egress scheduler; `both` does both.
 //! `dataplane/bench/run.sh` runs it next to `dpdk-testpmd --forward-mode=io`
 //! on the same vdevs and core. This is a benchmark, not a test: it asserts
 //! nothing about time.
@@ -26,9 +30,10 @@ use dataplane::eal::{Eal, EalConfig};
 use dataplane::pcap;
 use dataplane::port::PortDevice;
 use dataplane::{
-    Attachment, Dataplane, DataplaneConfig, PortSpec, Role, StaticNeighbor, Steering, WorkerCore,
+    Attachment, Dataplane, DataplaneConfig, EgressSchedule, PortSpec, Role, StaticNeighbor,
+    Steering, WorkerCore,
 };
-use sessions::{rules, SessionSpec};
+use sessions::{rules, session, SessionSpec};
 use upf_core::counters::{DropReason, Stat};
 use upf_core::path::PathConfig;
 use upf_core::wire::checksum::checksum;
@@ -39,6 +44,23 @@ const N6: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 const GW: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 254);
 const DN: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 5);
 const QFI: u8 = 9;
+
+/// An egress rate no worker reaches (400 Gbit/s): the scheduler's cost,
+/// not its shaping.
+const EGRESS_BPS: u64 = 400_000_000_000;
+
+/// The session of `s` with an MBR of 100 Gbit/s in both directions: every
+/// packet is metered, none is red.
+fn metered(s: &SessionSpec) -> Arc<upf_core::compile::SessionRules> {
+    let mut x = session(s);
+    let mut q = x.qer(1).expect("the session's QER").clone();
+    q.mbr = Some(upf_core::rules::BitRate {
+        ul_kbps: 100_000_000,
+        dl_kbps: 100_000_000,
+    });
+    x.update_qer(q).expect("QER update");
+    Arc::new(upf_core::compile::compile(&x, None).expect("compiles"))
+}
 
 fn spec(i: u32) -> SessionSpec {
     SessionSpec {
@@ -146,6 +168,7 @@ struct Args {
     sessions: u32,
     updates: u32,
     lcore: u32,
+    qos: String,
 }
 
 fn args() -> Args {
@@ -158,6 +181,7 @@ fn args() -> Args {
         sessions: 100_000,
         updates: 0,
         lcore: 1,
+        qos: "none".into(),
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -192,6 +216,10 @@ fn args() -> Args {
                 a.lcore = next(i).parse().expect("lcore");
                 i += 1;
             }
+            "--qos" => {
+                a.qos = next(i);
+                i += 1;
+            }
             "--huge" => a.huge = true,
             o => panic!("unknown option {o}"),
         }
@@ -220,6 +248,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         keep_caller_affinity: false,
         ..EalConfig::for_tests()
     };
+    let (meter, sched) = match a.qos.as_str() {
+        "none" => (false, false),
+        "meter" => (true, false),
+        "sched" => (false, true),
+        "both" => (true, true),
+        q => return Err(format!("qos {q}: none, meter, sched or both").into()),
+    };
     let eal = Eal::init(&cfg)?;
     eprintln!("EAL args: {:?}", eal.args());
 
@@ -244,11 +279,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         vec![
             Attachment {
                 prefix_v4: Some(24),
+                egress: sched.then(|| EgressSchedule::rate(EGRESS_BPS)),
                 ..Attachment::new(Role::N3, 0)
             },
             Attachment {
                 prefix_v4: Some(24),
                 gateway_v4: Some(GW),
+                egress: sched.then(|| EgressSchedule::rate(EGRESS_BPS)),
                 ..Attachment::new(Role::N6, 1)
             },
         ],
@@ -281,7 +318,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Vec::with_capacity(a.sessions as usize);
     let mut last = 0;
     for i in 0..a.sessions {
-        let r = rules(&spec(i), None);
+        let r = if meter {
+            metered(&spec(i))
+        } else {
+            rules(&spec(i), None)
+        };
         last = sink.install(r.clone(), None)?;
         current.push(r);
     }
@@ -339,8 +380,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|(_, n)| *n > 0)
         .collect();
     println!(
-        "RESULT mode={} rx_mpps={rx:.3} tx_mpps={tx:.3} busy={:.1}% worker_cpu={:.0}% mpps_per_cpu={:.3} seconds={dt:.1} sessions={} drops={drops:?}",
+        "RESULT mode={} qos={} rx_mpps={rx:.3} tx_mpps={tx:.3} busy={:.1}% worker_cpu={:.0}% mpps_per_cpu={:.3} seconds={dt:.1} sessions={} drops={drops:?}",
         a.mode,
+        a.qos,
         100.0 * busy / (busy + idle).max(1.0),
         100.0 * cpu_share,
         tx / cpu_share.max(0.01),

@@ -100,7 +100,69 @@ pub struct Attachment {
     pub gateway_v4: Option<Ipv4Addr>,
     /// IPv6 gateway, as for IPv4.
     pub gateway_v6: Option<Ipv6Addr>,
+    /// Egress scheduling by QoS class for what the UPF sends here (such as
+    /// toward a gNB whose N3 link is slower than the port); without it,
+    /// packets go straight to the transmit queue.
+    pub egress: Option<EgressSchedule>,
 }
+
+/// Egress scheduling of an attachment: forwarded packets wait in one
+/// bounded queue per QoS class ([`upf_core::qos::Scheduler`]) and leave at
+/// the configured rate, GBR-conformant first, then each backlogged class's
+/// minimum share, then by priority. The queues also hold what a full
+/// transmit queue did not take, so congestion there serves the higher
+/// priorities first too.
+///
+/// Each worker schedules its own packets: the rate and burst are split
+/// evenly between the workers (a worker sends at most `rate_bps /
+/// workers`), and the queue limit is per worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EgressSchedule {
+    /// Egress rate in bits per second, all workers together (0: not
+    /// shaped; packets queue by class only while the transmit queue is
+    /// full).
+    pub rate_bps: u64,
+    /// Burst the shaper allows, bytes, all workers together (each gets at
+    /// least one maximum-size frame).
+    pub burst_bytes: u64,
+    /// Packets each class queue holds, per worker.
+    pub queue_limit: usize,
+    /// Share of the egress each backlogged class is owed at least, in
+    /// thousandths.
+    pub min_share_permille: u32,
+    /// `(QFI, priority level)` overrides of the standardized 5QI priority
+    /// levels (TS 23.501 Table 5.7.4-1) that map QFIs to classes.
+    pub priority_levels: Vec<(u8, u8)>,
+}
+
+impl EgressSchedule {
+    /// Shaping at `rate_bps`, with a burst of 1 ms of it (at least 16
+    /// frames) and the scheduler's default queue limit and minimum share.
+    pub fn rate(rate_bps: u64) -> Self {
+        let d = upf_core::qos::SchedConfig::default();
+        EgressSchedule {
+            rate_bps,
+            burst_bytes: (rate_bps / 8 / 1000).max(d.burst_bytes),
+            queue_limit: d.queue_limit,
+            min_share_permille: d.min_share_permille,
+            priority_levels: Vec::new(),
+        }
+    }
+
+    /// The scheduler settings of one of `workers` workers.
+    pub fn per_worker(&self, workers: usize) -> upf_core::qos::SchedConfig {
+        let n = workers.max(1) as u64;
+        upf_core::qos::SchedConfig {
+            min_share_permille: self.min_share_permille,
+            queue_limit: self.queue_limit,
+            rate_bps: self.rate_bps / n,
+            burst_bytes: (self.burst_bytes / n).max(MAX_FRAME),
+        }
+    }
+}
+
+/// The largest frame the shaper must always let through at once.
+const MAX_FRAME: u64 = 1518;
 
 impl Attachment {
     /// `role` on port `port`, untagged, everything on-link.
@@ -113,6 +175,7 @@ impl Attachment {
             prefix_v6: None,
             gateway_v4: None,
             gateway_v6: None,
+            egress: None,
         }
     }
 }
@@ -216,6 +279,9 @@ pub struct DataplaneConfig {
     pub buffer_per_session: u32,
     /// Sessions each worker buffers for at once.
     pub buffer_sessions: usize,
+    /// The workers' clock: the TSC when `None` (always, in production); a
+    /// clock the caller moves in tests.
+    pub clock: Option<std::sync::Arc<crate::clock::ManualClock>>,
 }
 
 impl DataplaneConfig {
@@ -249,6 +315,7 @@ impl DataplaneConfig {
             buffer_packets: 1024,
             buffer_per_session: 64,
             buffer_sessions: 1024,
+            clock: None,
         }
     }
 
@@ -300,6 +367,27 @@ impl DataplaneConfig {
                     ));
                 }
             }
+            if let Some(e) = &a.egress {
+                if e.queue_limit == 0 || e.queue_limit > 1 << 20 {
+                    return bad(format!(
+                        "attachment {i}: egress queue limit out of 1..=1048576"
+                    ));
+                }
+                if e.min_share_permille > 1000 / upf_core::qos::CLASSES as u32 {
+                    return bad(format!(
+                        "attachment {i}: egress minimum share above {} permille",
+                        1000 / upf_core::qos::CLASSES
+                    ));
+                }
+                if e.priority_levels
+                    .iter()
+                    .any(|&(q, l)| q > 63 || l == 0 || l > 127)
+                {
+                    return bad(format!(
+                        "attachment {i}: priority levels need QFI 0..=63 and level 1..=127"
+                    ));
+                }
+            }
             if a.role.addr_v4(&self.path).is_none() && a.role.addr_v6(&self.path).is_none() {
                 return bad(format!("role {} has no address", a.role.name()));
             }
@@ -331,6 +419,8 @@ pub(crate) struct AttachmentInfo {
     pub prefix_v6: Option<u8>,
     pub gateway_v4: Option<Ipv4Addr>,
     pub gateway_v6: Option<Ipv6Addr>,
+    /// Packets sent here go through the worker's egress scheduler.
+    pub scheduled: bool,
 }
 
 impl AttachmentInfo {
@@ -471,6 +561,7 @@ mod test {
             prefix_v6: None,
             gateway_v4: gw.map(|g| g.parse().unwrap()),
             gateway_v6: None,
+            scheduled: false,
         }
     }
 

@@ -33,6 +33,7 @@ use crate::buffer::BufferStore;
 use crate::config::{AttachmentInfo, DataplaneConfig, Role, Routes, Steering, WorkerCore};
 use crate::control::{Control, ControlSender, ControlStats, EndMarker};
 use crate::eal::{tsc_cycles, Eal};
+use crate::egress::EgressSched;
 use crate::error::{Error, Result};
 use crate::lcore::{self, LcoreJoinHandle, StopFlag};
 use crate::mbuf::PacketMeta;
@@ -247,6 +248,11 @@ pub struct WorkerStats {
     pub buffer_released: u64,
     /// Downlink Data Report notices that found the queue full.
     pub buffer_notices_dropped: u64,
+    /// Egress scheduler: packets sent per queue (QoS classes 0..8, then
+    /// the guaranteed queue), all scheduled attachments together.
+    pub sched_sent: [u64; upf_core::qos::QUEUES],
+    /// Egress scheduler: packets dropped per queue because it was full.
+    pub sched_dropped: [u64; upf_core::qos::QUEUES],
 }
 
 impl WorkerStats {
@@ -451,6 +457,7 @@ impl Dataplane {
                 prefix_v6: a.prefix_v6,
                 gateway_v4: a.gateway_v4,
                 gateway_v6: a.gateway_v6,
+                scheduled: a.egress.is_some(),
             });
         }
         let routes = Routes::new(&atts, &config.path);
@@ -580,6 +587,13 @@ impl Dataplane {
                 buffer_replaying: false,
                 ns_mult,
                 tsc0,
+                egress: config
+                    .attachments
+                    .iter()
+                    .map(|a| a.egress.as_ref().map(|e| EgressSched::new(e, nw, a.port)))
+                    .collect(),
+                scheduled: config.attachments.iter().any(|a| a.egress.is_some()),
+                clock: config.clock.clone(),
             });
         }
         let control_stats = Arc::new(ControlStats::default());
@@ -747,6 +761,8 @@ impl Dataplane {
                 buffered: s.buffered.load(Ordering::Relaxed),
                 buffer_released: s.buffer_released.get(),
                 buffer_notices_dropped: s.buffer_notices_dropped.get(),
+                sched_sent: core::array::from_fn(|q| s.sched_sent[q].get()),
+                sched_dropped: core::array::from_fn(|q| s.sched_dropped[q].get()),
             })
             .collect();
         let c = &self.control_stats;

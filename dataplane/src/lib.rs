@@ -9,14 +9,17 @@
 //!   ([`RxQueue`]/[`TxQueue`]) that workers own.
 //! - [`lcore`]: running closures on EAL worker lcores or pinned threads.
 //! - [`pcap`]: a small pcap reader/writer (no DPDK) for tests and tools.
-//! - [`ring`]: multi-producer, single-consumer rings of mbufs.
+//! - [`ring`]: multi-producer, single-consumer rings of mbufs, and
+//!   `net_ring` ports over them ([`ring::RingPortArgs`]).
+//! - [`clock`]: a clock tests move, for the workers' `now`.
 //!
 //! The packet path on top of them:
 //! - [`config`]: [`DataplaneConfig`]: ports, roles (N3/N6/N9, on VLANs),
 //!   workers, routing.
 //! - [`dataplane`]: [`Dataplane`] (ports, pinned polling workers, control
 //!   thread) and [`RuleSink`] (rule publication to the workers).
-//! - [`worker`]: the polling loop running [`upf_core::path::process`].
+//! - [`worker`]: the polling loop running [`upf_core::path::process`];
+//!   `egress`: its per-class egress scheduling ([`EgressSchedule`]).
 //! - [`buffer`]: downlink buffering for FARs with BUFF (per worker, bounded).
 //! - [`control`]: ARP/NDP answers and next-hop resolution.
 //! - [`neighbor`], [`steer`], [`l2`]: neighbour tables, software steering,
@@ -35,10 +38,12 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod buffer;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod dataplane;
 pub mod eal;
+mod egress;
 mod error;
 pub mod l2;
 pub mod lcore;
@@ -53,7 +58,8 @@ pub mod steer;
 pub mod worker;
 
 pub use config::{
-    Attachment, ControlFrame, DataplaneConfig, PortSpec, Role, StaticNeighbor, Steering, WorkerCore,
+    Attachment, ControlFrame, DataplaneConfig, EgressSchedule, PortSpec, Role, StaticNeighbor,
+    Steering, WorkerCore,
 };
 pub use control::{ControlSender, ControlStats, EndMarker};
 pub use dataplane::{Dataplane, DataplaneStats, RuleError, RuleSink, WorkerStats};

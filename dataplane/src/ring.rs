@@ -198,3 +198,67 @@ impl std::fmt::Debug for RingConsumer {
 
 // `Mbuf` is a pointer: the rings store it as one.
 const _: () = assert!(std::mem::size_of::<Mbuf>() == std::mem::size_of::<*mut rte_mbuf>());
+
+/// What DPDK's ring PMD reads from the `internal` device argument
+/// (`struct ring_internal_args` in `rte_eth_ring.c`, the same as
+/// `rte_eth_from_rings` builds).
+#[repr(C)]
+struct RingInternalArgs {
+    rx_queues: *const *mut rte_ring,
+    nb_rx_queues: std::ffi::c_uint,
+    tx_queues: *const *mut rte_ring,
+    nb_tx_queues: std::ffi::c_uint,
+    numa_node: std::ffi::c_uint,
+    /// Its own address, which the PMD checks.
+    addr: *mut std::ffi::c_void,
+}
+
+/// A `net_ring` port over rings the caller made: what the UPF sends on
+/// TX queue `i` lands in `tx[i]`, and what the caller puts in `rx[i]` is
+/// received on RX queue `i`. An in-process packet source and sink (tests,
+/// benchmarks). Keep this value, and the rings, alive until the port is
+/// opened with [`Self::devargs`]; the rings must outlive the port.
+pub struct RingPortArgs {
+    args: Box<RingInternalArgs>,
+    _rx: Box<[*mut rte_ring]>,
+    _tx: Box<[*mut rte_ring]>,
+    _rings: Vec<MbufRing>,
+}
+
+impl std::fmt::Debug for RingPortArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingPortArgs")
+            .field("rx", &self.args.nb_rx_queues)
+            .field("tx", &self.args.nb_tx_queues)
+            .finish()
+    }
+}
+
+impl RingPortArgs {
+    /// One RX queue per ring of `rx`, one TX queue per ring of `tx`.
+    pub fn new(rx: &[MbufRing], tx: &[MbufRing]) -> Self {
+        let rxp: Box<[*mut rte_ring]> = rx.iter().map(|r| r.inner.ptr.as_ptr()).collect();
+        let txp: Box<[*mut rte_ring]> = tx.iter().map(|r| r.inner.ptr.as_ptr()).collect();
+        let mut args = Box::new(RingInternalArgs {
+            rx_queues: rxp.as_ptr(),
+            nb_rx_queues: rx.len() as std::ffi::c_uint,
+            tx_queues: txp.as_ptr(),
+            nb_tx_queues: tx.len() as std::ffi::c_uint,
+            numa_node: 0,
+            addr: std::ptr::null_mut(),
+        });
+        args.addr = std::ptr::addr_of_mut!(*args).cast();
+        RingPortArgs {
+            args,
+            _rx: rxp,
+            _tx: txp,
+            _rings: rx.iter().chain(tx).cloned().collect(),
+        }
+    }
+
+    /// Device arguments for [`crate::port::PortDevice::Vdev`]; `name`
+    /// must start with `net_ring`.
+    pub fn devargs(&self, name: &str) -> String {
+        format!("{name},internal={:p}", self.args.addr)
+    }
+}

@@ -42,12 +42,15 @@ use upf_core::compile::{SessionRules, INLINE_PDRS};
 use upf_core::counters::{Counter, DropReason, Stat, WorkerCounters};
 use upf_core::path::{process_hinted, ControlEvent, PathConfig, PathState, Verdict};
 use upf_core::publish::Subscriber;
+use upf_core::qos::QUEUES;
 use upf_core::tables::Tables;
 
 use crate::buffer::{BufferNotice, BufferStore, BufferVerdict};
+use crate::clock::ManualClock;
 use crate::config::{AttachmentInfo, Routes};
 use crate::control::encode_event;
 use crate::eal::tsc_cycles;
+use crate::egress::EgressSched;
 use crate::l2::{push_ethernet, vlan_of};
 use crate::lcore::StopFlag;
 use crate::mbuf::{free_bulk, prefetch, Burst, Mbuf, PacketMeta, BURST_SIZE};
@@ -117,6 +120,11 @@ pub struct WorkerShared {
     /// Downlink Data Report notices the control thread's queue had no
     /// room for (tried again with the episode's next packet).
     pub buffer_notices_dropped: Counter,
+    /// Egress scheduler: packets sent per queue (the classes, then the
+    /// guaranteed queue), all scheduled attachments together.
+    pub sched_sent: [Counter; QUEUES],
+    /// Egress scheduler: packets dropped because their queue was full.
+    pub sched_dropped: [Counter; QUEUES],
     /// The worker has entered its loop.
     pub running: AtomicBool,
     /// The worker has left its loop.
@@ -209,6 +217,12 @@ pub(crate) struct Worker {
     /// ns = cycles * mult >> 32.
     pub ns_mult: u64,
     pub tsc0: u64,
+    /// Per attachment: its egress scheduler, where it has one.
+    pub egress: Vec<Option<EgressSched>>,
+    /// Whether any attachment has an egress scheduler.
+    pub scheduled: bool,
+    /// A clock the caller moves (tests); the TSC otherwise.
+    pub clock: Option<Arc<ManualClock>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -244,7 +258,10 @@ impl Worker {
         let mut last_mirror = tsc_cycles();
         while !self.stop.is_stopped() {
             let t0 = tsc_cycles();
-            let now = self.now_ns(t0);
+            let now = match &self.clock {
+                Some(c) => c.now(),
+                None => self.now_ns(t0),
+            };
             let mut work = 0;
             for q in 0..self.rxqs.len() {
                 let port_idx = self.rxqs[q].1;
@@ -280,6 +297,9 @@ impl Worker {
                 for p in 0..self.tx.len() {
                     self.flush_tx(p, &mut s.drops);
                 }
+            }
+            if self.scheduled {
+                work += self.service_egress(now);
             }
             free_bulk(&mut s.drops);
 
@@ -320,12 +340,16 @@ impl Worker {
                 last_mirror = t1;
                 self.mirror_counters();
             }
+            if let Some(c) = &self.clock {
+                c.completed(self.index, now);
+            }
         }
         // Leaving: flush what is queued, drop what is buffered, and stop
         // holding rule publication back.
         for p in 0..self.tx.len() {
             self.flush_tx(p, &mut s.drops);
         }
+        self.drain_egress(&mut s.drops);
         free_bulk(&mut s.drops);
         self.discard_buffered(&mut s.drops);
         self.sub.set_active(false);
@@ -345,6 +369,9 @@ impl Worker {
         self.shared
             .buffered
             .store(self.buffer.len() as u64, Ordering::Relaxed);
+        if self.scheduled {
+            self.mirror_egress();
+        }
     }
 
     /// Processes `s.rx` (received on port `rx_port`, or handed over by
@@ -537,7 +564,7 @@ impl Worker {
             attachment: ai,
             addr: att.next_hop(next_hop),
         };
-        let (src, vlan, port_idx) = (att.mac, att.vlan, att.port_idx);
+        let (src, vlan, port_idx, scheduled) = (att.mac, att.vlan, att.port_idx, att.scheduled);
         let Some(dst) = self.neighbors.lookup(key) else {
             self.state.counters.drop(DropReason::NoNeighbor);
             if self.neighbors.miss(key, now) && self.resolve.push(key).is_ok() {
@@ -551,7 +578,63 @@ impl Worker {
             push_drop(drops, m);
             return;
         }
+        if scheduled {
+            self.egress_push(usize::from(ai), m, drops);
+            return;
+        }
         self.tx_push(port_idx, m, drops);
+    }
+
+    /// Queues a forwarded frame in attachment `ai`'s egress scheduler, by
+    /// the QoS flow and meter color the path left in its state.
+    #[inline]
+    fn egress_push(&mut self, ai: usize, mut m: Mbuf, drops: &mut Burst) {
+        let Some(Some(e)) = self.egress.get_mut(ai) else {
+            self.state.counters.drop(DropReason::NoRoute);
+            push_drop(drops, m);
+            return;
+        };
+        let slot = &self.tx[e.port_idx];
+        if let TxOut::Handoff(_) = slot.out {
+            if let Some(meta) = m.meta_mut::<PacketMeta>() {
+                meta.egress_port = slot.port_id;
+            }
+        }
+        let (qfi, color) = (self.state.fwd_qfi, self.state.fwd_color);
+        e.enqueue(m, qfi, color, &mut self.state.counters, drops);
+    }
+
+    /// Sends what each egress scheduler allows now; returns the packets
+    /// sent.
+    #[inline]
+    fn service_egress(&mut self, now: u64) -> usize {
+        let mut sent = 0;
+        for e in self.egress.iter_mut().flatten() {
+            if !e.is_empty() {
+                let out = &mut self.tx[e.port_idx].out;
+                sent += e.service(now, out, &mut self.state.counters);
+            }
+        }
+        sent
+    }
+
+    /// Sends what the egress schedulers still hold (the worker is leaving).
+    fn drain_egress(&mut self, drops: &mut Burst) {
+        for e in self.egress.iter_mut().flatten() {
+            let out = &mut self.tx[e.port_idx].out;
+            e.drain(out, &mut self.state.counters, drops);
+        }
+    }
+
+    /// Copies the egress schedulers' per-queue figures to the shared ones.
+    fn mirror_egress(&self) {
+        for q in 0..QUEUES {
+            let sched = self.egress.iter().flatten();
+            let (sent, dropped) = sched.fold((0, 0), |(s, d), e| (s + e.sent[q], d + e.dropped[q]));
+            let (cs, cd) = (&self.shared.sched_sent[q], &self.shared.sched_dropped[q]);
+            cs.add(sent.wrapping_sub(cs.get()));
+            cd.add(dropped.wrapping_sub(cd.get()));
+        }
     }
 
     fn send_to_control(&mut self, mut m: Mbuf, ev: ControlEvent) {

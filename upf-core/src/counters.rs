@@ -136,6 +136,8 @@ counter_list! {
         NoNeighbor = "no_neighbor",
         /// Transmit queue full.
         TxFull = "tx_full",
+        /// Egress scheduler queue of the packet's QoS class full.
+        SchedQueueFull = "sched_queue_full",
         /// Chained (multi-segment) buffer the fast path cannot edit.
         MultiSegment = "multi_segment",
         /// Control-plane hand-off queue full.

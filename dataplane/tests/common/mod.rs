@@ -1,6 +1,7 @@
 //! Helpers shared by the dataplane integration tests.
 #![allow(dead_code)]
 
+pub mod ringio;
 pub mod sessions;
 
 use std::net::Ipv4Addr;

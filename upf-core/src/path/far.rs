@@ -51,7 +51,18 @@ pub(crate) fn apply<B: PacketBuf>(
     // A prebuilt outer header: the common downlink case.
     if let Some(t) = &pdr.encap {
         if !t.with_psc || ctx.cfg.dl_pdu_session_container || fwd.destination != Interface::Access {
-            return apply_template(ctx, st, buf, pdr, fwd.destination, t, start, len, removes);
+            return apply_template(
+                ctx,
+                st,
+                buf,
+                pkt,
+                pdr,
+                fwd.destination,
+                t,
+                start,
+                len,
+                removes,
+            );
         }
     }
     if fwd.outer_header_creation.is_none() {
@@ -63,7 +74,7 @@ pub(crate) fn apply<B: PacketBuf>(
         let Some(next_hop) = l3_dst(l3) else {
             return Verdict::Drop(DropReason::InnerMalformed);
         };
-        if let Err(reason) = meter_and_count(ctx, pdr, len) {
+        if let Err(reason) = meter_and_count(ctx, st, pdr, pkt, len) {
             return Verdict::Drop(reason);
         }
         // The frame now becomes the packet to send.
@@ -112,11 +123,21 @@ fn forward_stat(destination: Interface) -> Stat {
 
 /// The steps that may still refuse a forwarded packet, after everything
 /// else accepted it: the QER meters, then the URR quotas; then the URRs
-/// count it.
+/// count it. The packet's QoS flow and meter color are left in `st` for
+/// the egress scheduler.
 #[inline(always)]
-fn meter_and_count(ctx: &Ctx<'_>, pdr: &CompiledPdr, len: usize) -> Result<(), DropReason> {
-    qer::meter(pdr, pdr.uplink, len, ctx.now_ns)?;
-    urr::admit_and_count(pdr, pdr.uplink, len, ctx.now_ns)
+fn meter_and_count(
+    ctx: &Ctx<'_>,
+    st: &mut PathState,
+    pdr: &CompiledPdr,
+    pkt: &Pkt,
+    len: usize,
+) -> Result<(), DropReason> {
+    let color = qer::meter(pdr, pdr.uplink, len, ctx.now_ns)?;
+    urr::admit_and_count(pdr, pdr.uplink, len, ctx.now_ns)?;
+    st.fwd_color = color;
+    st.fwd_qfi = qer::marking(pdr, pkt.tunnel.and_then(|t| t.qfi)).map(|m| m.0);
+    Ok(())
 }
 
 /// Forwarding into a tunnel whose outer header is built per packet.
@@ -155,7 +176,7 @@ fn apply_planned<B: PacketBuf>(
             None => return Verdict::Drop(DropReason::InnerMalformed),
         },
     };
-    if let Err(reason) = meter_and_count(ctx, pdr, len) {
+    if let Err(reason) = meter_and_count(ctx, st, pdr, pkt, len) {
         return Verdict::Drop(reason);
     }
 
@@ -184,6 +205,7 @@ fn apply_template<B: PacketBuf>(
     ctx: &Ctx<'_>,
     st: &mut PathState,
     buf: &mut B,
+    pkt: &Pkt,
     pdr: &CompiledPdr,
     destination: Interface,
     t: &EncapTemplate,
@@ -201,7 +223,7 @@ fn apply_template<B: PacketBuf>(
     if buf.headroom() + start < overhead {
         return Verdict::Drop(DropReason::NoHeadroom);
     }
-    if let Err(reason) = meter_and_count(ctx, pdr, len) {
+    if let Err(reason) = meter_and_count(ctx, st, pdr, pkt, len) {
         return Verdict::Drop(reason);
     }
     // The frame becomes the inner packet behind room for the header.
@@ -312,6 +334,8 @@ pub(crate) fn relay_end_marker<B: PacketBuf>(
     }
     let ok = buf.adj(pkt.ip_off) && buf.truncate(0);
     debug_assert!(ok);
+    st.fwd_color = crate::qos::Color::Yellow;
+    st.fwd_qfi = qer::marking(pdr, pkt.tunnel.and_then(|t| t.qfi)).map(|m| m.0);
     encap::encap_end_marker(ctx.cfg, st, buf, &plan);
     st.counters.stat(Stat::EndMarker);
     Verdict::Forward {

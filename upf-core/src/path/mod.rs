@@ -37,6 +37,7 @@ pub use local::{arp_reply, neighbor_advertisement};
 use crate::buf::PacketBuf;
 use crate::compile::SessionRules;
 use crate::counters::{DropReason, LocalCounters, Stat};
+use crate::qos::Color;
 use crate::rules::Interface;
 use crate::tables::Tables;
 use crate::wire::EthernetAddress;
@@ -203,6 +204,13 @@ pub struct PathState {
     pub error_indications: RateLimiter,
     /// Identification of the next created IPv4 header.
     pub ip_ident: u16,
+    /// QFI of the last forwarded packet (the QoS flow it leaves in), for
+    /// the egress scheduler: set with every [`Verdict::Forward`] that
+    /// carries user data, read right after it.
+    pub fwd_qfi: Option<u8>,
+    /// Meter color of the last forwarded packet: green is within the
+    /// flow's guaranteed bit rate.
+    pub fwd_color: Color,
 }
 
 impl PathState {
@@ -212,6 +220,8 @@ impl PathState {
             counters: LocalCounters::default(),
             error_indications: RateLimiter::new(cfg.error_indication_rate),
             ip_ident: 0,
+            fwd_qfi: None,
+            fwd_color: Color::Yellow,
         }
     }
 }

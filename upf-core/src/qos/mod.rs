@@ -5,6 +5,6 @@ mod sched;
 
 pub use meter::{Color, Meter, MeterConfig};
 pub use sched::{
-    class_of_level, ClassMap, ResourceType, SchedConfig, Scheduler, CLASSES,
-    DEFAULT_PRIORITY_LEVEL, STANDARD_5QI,
+    class_of_level, ClassMap, ResourceType, SchedConfig, Scheduler, Ticket, CLASSES,
+    DEFAULT_PRIORITY_LEVEL, GUARANTEED_QUEUE, QUEUES, STANDARD_5QI,
 };

@@ -152,6 +152,35 @@ struct Queued<T> {
     bytes: u32,
 }
 
+/// Index of the guaranteed (GBR-conformant) queue in per-queue figures;
+/// classes are `0..CLASSES`.
+pub const GUARANTEED_QUEUE: usize = CLASSES;
+/// Queues per scheduler: the classes and the guaranteed one.
+pub const QUEUES: usize = CLASSES + 1;
+
+/// Where a dequeued packet came from and what its dequeue changed, so that
+/// [`Scheduler::requeue`] can put it back as if it had not left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    queue: u8,
+    bytes: u32,
+    /// Minimum-share credit the other backlogged classes earned.
+    earn: u32,
+    /// Minimum-share credit the served class used.
+    paid: u32,
+}
+
+impl Ticket {
+    /// The queue the packet left (a class, or [`GUARANTEED_QUEUE`]).
+    pub fn queue(&self) -> usize {
+        usize::from(self.queue)
+    }
+    /// The packet's size, bytes.
+    pub fn bytes(&self) -> u32 {
+        self.bytes
+    }
+}
+
 /// A class-based egress scheduler; see the module documentation.
 pub struct Scheduler<T> {
     cfg: SchedConfig,
@@ -206,16 +235,24 @@ impl<T> Scheduler<T> {
         self.sent_by_class
     }
 
+    /// The queue a packet of `class` and `color` waits in: green packets
+    /// (within their GBR) in the guaranteed one, others in their class's.
+    #[inline]
+    pub fn queue_of(class: usize, color: Color) -> usize {
+        if color == Color::Green {
+            GUARANTEED_QUEUE
+        } else {
+            class.min(CLASSES - 1)
+        }
+    }
+
     /// Queues a packet of `bytes` in `class`; green packets (within their
     /// GBR) go to the guaranteed queue. A full queue gives the packet back.
     #[inline]
     pub fn enqueue(&mut self, item: T, class: usize, color: Color, bytes: usize) -> Result<(), T> {
-        let q = if color == Color::Green {
-            &mut self.guaranteed
-        } else {
-            &mut self.classes[class.min(CLASSES - 1)]
-        };
-        if q.len() >= self.cfg.queue_limit {
+        let limit = self.cfg.queue_limit;
+        let q = self.queue_mut(Self::queue_of(class, color));
+        if q.len() >= limit {
             return Err(item);
         }
         q.push_back(Queued {
@@ -225,12 +262,24 @@ impl<T> Scheduler<T> {
         Ok(())
     }
 
+    #[inline]
+    fn queue_mut(&mut self, queue: usize) -> &mut VecDeque<Queued<T>> {
+        match self.classes.get_mut(queue) {
+            Some(q) => q,
+            None => &mut self.guaranteed,
+        }
+    }
+
     fn refill(&mut self, now_ns: u64) {
         if self.cfg.rate_bps == 0 {
             return;
         }
         let elapsed = now_ns.saturating_sub(self.last_ns);
-        self.last_ns = self.last_ns.max(now_ns);
+        if elapsed == 0 {
+            // The common case within one burst: nothing to credit.
+            return;
+        }
+        self.last_ns = now_ns;
         // Exact: the fraction of a byte left over carries to the next refill.
         let acc = u128::from(self.remainder) + u128::from(elapsed) * u128::from(self.cfg.rate_bps);
         self.remainder = (acc % 8_000_000_000) as u64;
@@ -244,6 +293,12 @@ impl<T> Scheduler<T> {
     /// The next packet to send at `now_ns`, if the shaper allows one.
     #[inline]
     pub fn dequeue(&mut self, now_ns: u64) -> Option<T> {
+        self.dequeue_ticket(now_ns).map(|(item, _)| item)
+    }
+
+    /// [`Self::dequeue`], with the ticket that puts the packet back.
+    #[inline]
+    pub fn dequeue_ticket(&mut self, now_ns: u64) -> Option<(T, Ticket)> {
         self.refill(now_ns);
         if self.cfg.rate_bps != 0 && self.tokens <= 0 {
             return None;
@@ -258,9 +313,11 @@ impl<T> Scheduler<T> {
         if self.cfg.rate_bps != 0 {
             self.tokens -= bytes as i64;
         }
+        let mut paid = 0;
         if let Some(c) = class {
             self.sent_by_class[c] += bytes;
-            self.owed[c] = self.owed[c].saturating_sub(bytes);
+            paid = self.owed[c].min(bytes);
+            self.owed[c] -= paid;
         }
         // Every backlogged class earns its share of what was sent; an idle
         // class earns nothing (no hoarding).
@@ -272,7 +329,50 @@ impl<T> Scheduler<T> {
                 self.owed[c] += earn;
             }
         }
-        Some(q.item)
+        let ticket = Ticket {
+            queue: class.unwrap_or(GUARANTEED_QUEUE) as u8,
+            bytes: q.bytes,
+            earn: earn as u32,
+            paid: paid as u32,
+        };
+        Some((q.item, ticket))
+    }
+
+    /// Puts back, at the head of its queue, a packet that could not be
+    /// sent (the transmit queue was full), undoing its dequeue: the shaper
+    /// gets its bytes back and the packet keeps its place. Packets of one
+    /// burst go back in the reverse order they left.
+    #[inline]
+    pub fn requeue(&mut self, item: T, t: Ticket) {
+        let bytes = u64::from(t.bytes);
+        if self.cfg.rate_bps != 0 {
+            self.tokens += bytes as i64;
+        }
+        let served = t.queue();
+        if served < CLASSES {
+            self.sent_by_class[served] -= bytes;
+            self.owed[served] += u64::from(t.paid);
+        }
+        for (c, owed) in self.owed.iter_mut().enumerate() {
+            if c != served {
+                *owed = owed.saturating_sub(u64::from(t.earn));
+            }
+        }
+        // Allocated at its bound: the packet left this queue, so it fits.
+        self.queue_mut(served).push_front(Queued {
+            item,
+            bytes: t.bytes,
+        });
+    }
+
+    /// The next packet whatever the shaper says (to empty the scheduler
+    /// when the egress stops).
+    pub fn pop_unshaped(&mut self) -> Option<T> {
+        if let Some(q) = self.guaranteed.pop_front() {
+            return Some(q.item);
+        }
+        let c = (0..CLASSES).find(|&c| !self.classes[c].is_empty())?;
+        self.classes[c].pop_front().map(|q| q.item)
     }
 
     /// The class to serve: the lowest class owed a full packet, else the
@@ -408,6 +508,37 @@ mod test {
             sent[1],
             offered[1]
         );
+    }
+
+    #[test]
+    fn requeue_undoes_a_dequeue() {
+        let cfg = SchedConfig {
+            rate_bps: 8_000_000, // 1 byte/µs
+            burst_bytes: 300,
+            queue_limit: 4,
+            min_share_permille: 100,
+        };
+        let mut s: Scheduler<u32> = Scheduler::new(cfg);
+        for i in 0..3 {
+            s.enqueue(i, 7, Color::Yellow, 100).unwrap();
+        }
+        s.enqueue(10, 0, Color::Yellow, 100).unwrap();
+        s.enqueue(20, 3, Color::Green, 100).unwrap();
+        let before = (s.tokens, s.owed, s.sent_by_class);
+        let a = s.dequeue_ticket(0).unwrap();
+        let b = s.dequeue_ticket(0).unwrap();
+        assert_eq!((a.0, a.1.queue()), (20, GUARANTEED_QUEUE));
+        assert_eq!((b.0, b.1.queue()), (10, 0));
+        s.requeue(b.0, b.1);
+        s.requeue(a.0, a.1);
+        assert_eq!((s.tokens, s.owed, s.sent_by_class), before);
+        // Same order as before; the shaper still allows 300 bytes.
+        assert_eq!(s.dequeue(0), Some(20));
+        assert_eq!(s.dequeue(0), Some(10));
+        assert_eq!(s.dequeue(0), Some(0));
+        assert_eq!(s.dequeue(0), None, "shaped");
+        assert_eq!(s.pop_unshaped(), Some(1));
+        assert_eq!(s.len(), 1);
     }
 
     #[test]
