@@ -27,6 +27,7 @@ use upf_core::compile::{FarAction, SessionRules};
 use upf_core::counters::{DropReason, Stat};
 use upf_core::path::ControlEvent;
 use upf_core::publish::Publisher;
+use upf_core::qos::QUEUES;
 use upf_core::rules::FTeid;
 use upf_core::tables::Update;
 use upf_core::wire::{ErrorIndicationRepr, GtpuPacket};
@@ -547,6 +548,14 @@ pub fn push_stats(
     }
     state.set_counters(&drops, &stages);
     state.set_buffered_packets(st.buffered());
+    let (mut sent, mut dropped) = ([0u64; QUEUES], [0u64; QUEUES]);
+    for w in &st.workers {
+        for q in 0..QUEUES {
+            sent[q] += w.sched_sent[q];
+            dropped[q] += w.sched_dropped[q];
+        }
+    }
+    state.set_sched(sent, dropped);
     let mut events = counts.snapshot();
     events.push(("end_marker_sent", st.end_markers));
     events.push(("end_marker_failed", st.end_markers_failed));

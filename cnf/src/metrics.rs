@@ -267,6 +267,29 @@ pub fn render(state: &dyn UpfState) -> String {
     );
     w.sample("upf_buffered_packets", &[], st.buffered_packets);
 
+    if st
+        .sched_sent
+        .iter()
+        .chain(&st.sched_dropped)
+        .any(|&n| n > 0)
+    {
+        w.family(
+            "upf_egress_sched_packets_total",
+            "counter",
+            "Egress scheduler (attachments with an egress rate): packets by queue (QoS class 0 highest, or guaranteed for GBR-conformant packets) and result (sent, or dropped because the queue was full).",
+        );
+        for q in 0..upf_core::qos::QUEUES {
+            let queue = sched_queue_label(q);
+            for (result, n) in [("sent", st.sched_sent[q]), ("dropped", st.sched_dropped[q])] {
+                w.sample(
+                    "upf_egress_sched_packets_total",
+                    &[("queue", &queue), ("result", result)],
+                    n,
+                );
+            }
+        }
+    }
+
     w.family(
         "upf_offload_mode",
         "gauge",
@@ -292,6 +315,15 @@ pub fn render(state: &dyn UpfState) -> String {
     );
     w.sample("upf_offload_rule_failures_total", &[], off.rules_failed);
     w.out
+}
+
+/// The `queue` label of an egress scheduler queue.
+fn sched_queue_label(q: usize) -> String {
+    if q == upf_core::qos::GUARANTEED_QUEUE {
+        "guaranteed".to_owned()
+    } else {
+        format!("class{q}")
+    }
 }
 
 #[cfg(test)]
@@ -320,6 +352,27 @@ mod test {
                 "upf_stage_packets_total{{stage=\"{}\"}} 0\n",
                 s.name()
             )));
+        }
+    }
+
+    #[test]
+    fn egress_scheduler_counters_by_queue() {
+        let st = InMemoryState::default();
+        let text = render(&st);
+        assert!(!text.contains("upf_egress_sched_packets_total"), "{text}");
+        let mut sent = [0; upf_core::qos::QUEUES];
+        let mut dropped = [0; upf_core::qos::QUEUES];
+        sent[1] = 300;
+        sent[upf_core::qos::GUARANTEED_QUEUE] = 20;
+        dropped[7] = 5;
+        st.set_sched(sent, dropped);
+        let text = render(&st);
+        for line in [
+            "upf_egress_sched_packets_total{queue=\"class1\",result=\"sent\"} 300\n",
+            "upf_egress_sched_packets_total{queue=\"guaranteed\",result=\"sent\"} 20\n",
+            "upf_egress_sched_packets_total{queue=\"class7\",result=\"dropped\"} 5\n",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
         }
     }
 

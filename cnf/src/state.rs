@@ -676,6 +676,11 @@ pub struct Statistics {
     pub control_events: Vec<(String, u64)>,
     /// Downlink packets buffered now (FARs with BUFF), all workers.
     pub buffered_packets: u64,
+    /// Egress scheduler, all workers and scheduled attachments: packets
+    /// sent per queue (QoS classes 0..8, then the guaranteed queue).
+    pub sched_sent: [u64; upf_core::qos::QUEUES],
+    /// Egress scheduler: packets dropped per queue because it was full.
+    pub sched_dropped: [u64; upf_core::qos::QUEUES],
 }
 
 impl Default for Statistics {
@@ -690,6 +695,8 @@ impl Default for Statistics {
             uptime_ms: 0,
             control_events: Vec::new(),
             buffered_packets: 0,
+            sched_sent: [0; upf_core::qos::QUEUES],
+            sched_dropped: [0; upf_core::qos::QUEUES],
         }
     }
 }
@@ -783,6 +790,8 @@ struct Inner {
     pfcp: PfcpCounters,
     control_events: Vec<(String, u64)>,
     buffered_packets: u64,
+    sched_sent: [u64; upf_core::qos::QUEUES],
+    sched_dropped: [u64; upf_core::qos::QUEUES],
     offload: OffloadState,
     ports_required: bool,
     pfcp_listening: bool,
@@ -926,6 +935,16 @@ impl InMemoryState {
     pub fn set_buffered_packets(&self, n: u64) {
         self.write().buffered_packets = n;
     }
+    /// Sets the egress scheduler's per-queue sent and dropped counts.
+    pub fn set_sched(
+        &self,
+        sent: [u64; upf_core::qos::QUEUES],
+        dropped: [u64; upf_core::qos::QUEUES],
+    ) {
+        let mut i = self.write();
+        i.sched_sent = sent;
+        i.sched_dropped = dropped;
+    }
     /// Replaces the control-event counts.
     pub fn set_control_events(&self, counts: Vec<(&'static str, u64)>) {
         self.write().control_events = counts.into_iter().map(|(n, c)| (n.to_owned(), c)).collect();
@@ -1028,6 +1047,8 @@ impl UpfState for InMemoryState {
             uptime_ms: self.started.elapsed().as_millis() as u64,
             control_events: i.control_events.clone(),
             buffered_packets: i.buffered_packets,
+            sched_sent: i.sched_sent,
+            sched_dropped: i.sched_dropped,
             ..Statistics::default()
         };
         st.drops.copy_from_slice(&i.drops);
