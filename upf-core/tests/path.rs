@@ -594,3 +594,50 @@ fn a_hint_never_changes_the_result() {
         }
     }
 }
+
+#[test]
+fn gbr_conformant_packets_are_green_whatever_the_qer_order() {
+    let cfg = config();
+    // The downlink PDR has QERs [2, 1]; then [1, 2]. QER 2 is a session
+    // AMBR (MBR only), QER 1 a GBR flow: a packet within the GBR is green
+    // for the egress scheduler either way, and yellow above it.
+    for order in [vec![2, 1], vec![1, 2]] {
+        let mut s = session();
+        s.update_qer(Qer {
+            qfi: Some(1),
+            mbr: Some(BitRate {
+                ul_kbps: 100_000,
+                dl_kbps: 100_000,
+            }),
+            gbr: Some(BitRate {
+                ul_kbps: 80,
+                dl_kbps: 80,
+            }),
+            ..Qer::open(1)
+        })
+        .unwrap();
+        let mut dl = s.pdr(10).unwrap().clone();
+        dl.qer_ids = order.clone();
+        s.update_pdr(dl).unwrap();
+        let rules = Arc::new(compile(&s, None).unwrap());
+        let tables = install(&rules);
+        let mut st = PathState::new(&cfg);
+        let mut frame = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0xb, 0x08, 0x00];
+        frame.extend(udp_v4(Ipv4Addr::new(203, 0, 113, 5), UE, 53, 4000, 972));
+        let mut colors = Vec::new();
+        for _ in 0..6 {
+            // All at the same instant: the GBR's 3000-byte burst holds three.
+            let mut b = VecBuf::new(&frame);
+            let v = process(&cfg, &tables, &mut st, Interface::Core, &mut b, 1);
+            assert!(matches!(v, Verdict::Forward { .. }), "{v:?}");
+            colors.push(st.fwd_color);
+            assert_eq!(st.fwd_qfi, Some(1));
+        }
+        use upf_core::qos::Color::{Green, Yellow};
+        assert_eq!(
+            colors,
+            [Green, Green, Green, Yellow, Yellow, Yellow],
+            "order {order:?}"
+        );
+    }
+}

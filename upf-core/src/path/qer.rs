@@ -25,7 +25,8 @@ pub(crate) fn enforce(pdr: &CompiledPdr, uplink: bool) -> Result<(), DropReason>
 }
 
 /// Meters a packet of `bytes` through the PDR's QERs in order (the
-/// session-AMBR QER and the flow QER alike). Red at any of them drops it.
+/// session-AMBR QER and the flow QER alike). Red at any of them drops it;
+/// the color returned is the one the egress scheduler uses.
 #[inline(always)]
 pub(crate) fn meter(
     pdr: &CompiledPdr,
@@ -38,11 +39,15 @@ pub(crate) fn meter(
     } else {
         &pdr.dl_meters
     };
+    // Green (within a guaranteed bit rate) when some QER with a GBR finds
+    // it so, whatever the order of the QERs (QERs without a GBR say
+    // yellow).
     let mut color = Color::Yellow;
     for m in meters {
         match m.color(bytes as u64, now_ns) {
             Color::Red => return Err(DropReason::MeterRed),
-            c => color = c,
+            Color::Green => color = Color::Green,
+            Color::Yellow => {}
         }
     }
     Ok(color)
