@@ -1,6 +1,7 @@
 //! A small SMF for labs and tests: PFCP association setup, session
 //! establishment (UL and DL PDRs, FARs with outer header creation toward the
-//! gNB, a QER with the QFI, a volume URR with packet counts) and deletion, reading the usage
+//! gNB, a QER with the QFI, a volume URR with packet counts), switching the
+//! downlink between buffering and forwarding, and deletion, reading the usage
 //! reports of the Deletion Response. Blocking, one UDP socket; it answers
 //! the UPF's Heartbeat and Session Report Requests while it waits.
 //!
@@ -57,6 +58,21 @@ pub struct SessionSpec {
     pub dl_teid: u32,
     /// QoS flow.
     pub qfi: u8,
+    /// What the downlink FAR does at establishment.
+    pub downlink: Downlink,
+}
+
+/// What the downlink FAR (FAR 2) does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Downlink {
+    /// Forward to the access side with Outer Header Creation GTP-U/UDP/IPv4
+    /// toward the gNB's tunnel.
+    #[default]
+    Forward,
+    /// Buffer and notify the CP function (BUFF|NOCP under BAR [`BAR_ID`],
+    /// no Forwarding Parameters), as an SMF does while the UE is idle or
+    /// the gNB's tunnel is not known yet.
+    Buffer,
 }
 
 /// An established session.
@@ -93,6 +109,12 @@ pub struct UsageFigures {
 pub const URR_ID: u32 = 1;
 /// The QER every session gets.
 pub const QER_ID: u32 = 1;
+/// The BAR of a session whose downlink buffers.
+pub const BAR_ID: u8 = 1;
+/// The downlink PDR.
+pub const DL_PDR_ID: u16 = 2;
+/// The downlink FAR.
+pub const DL_FAR_ID: u32 = 2;
 
 fn recovery() -> RecoveryTimeStamp {
     let now = std::time::SystemTime::now()
@@ -104,8 +126,9 @@ fn recovery() -> RecoveryTimeStamp {
 /// The Session Establishment Request for `s`: PDR 1 uplink (F-TEID, UE
 /// source address, QFI, outer header removal) to FAR 1 (forward to core);
 /// PDR 2 downlink (UE destination address) to FAR 2 (forward to access
-/// with GTP-U/UDP/IPv4 outer header toward the gNB); both with QER 1 (QFI,
-/// gates open) and URR 1 (volume).
+/// with GTP-U/UDP/IPv4 outer header toward the gNB, or buffer under BAR 1
+/// as `s.downlink` says); both with QER 1 (QFI, gates open) and URR 1
+/// (volume).
 pub fn establishment_request(smf: Ipv4Addr, s: &SessionSpec) -> SessionEstablishmentRequest {
     let fteid = match s.ul_teid {
         Some(t) => FTeid::v4(t, s.upf_n3),
@@ -141,7 +164,7 @@ pub fn establishment_request(smf: Ipv4Addr, s: &SessionSpec) -> SessionEstablish
     SessionEstablishmentRequest {
         node_id: NodeId::Ipv4(smf),
         cp_f_seid: FSeid::v4(s.cp_seid, smf),
-        create_pdrs: vec![pdr(1, ul, 1, true), pdr(2, dl, 2, false)],
+        create_pdrs: vec![pdr(1, ul, 1, true), pdr(DL_PDR_ID, dl, DL_FAR_ID, false)],
         create_fars: vec![
             CreateFar {
                 far_id: FarId(1),
@@ -152,17 +175,29 @@ pub fn establishment_request(smf: Ipv4Addr, s: &SessionSpec) -> SessionEstablish
                 }),
                 ..Default::default()
             },
-            CreateFar {
-                far_id: FarId(2),
-                apply_action: ApplyAction::empty().with(ApplyAction::FORW),
-                forwarding_parameters: Some(ForwardingParameters {
-                    destination_interface: DestinationInterface::Access,
-                    outer_header_creation: Some(OuterHeaderCreation::gtpu_v4(s.dl_teid, s.gnb)),
+            match s.downlink {
+                Downlink::Forward => CreateFar {
+                    far_id: FarId(DL_FAR_ID),
+                    apply_action: ApplyAction::empty().with(ApplyAction::FORW),
+                    forwarding_parameters: Some(ForwardingParameters {
+                        destination_interface: DestinationInterface::Access,
+                        outer_header_creation: Some(OuterHeaderCreation::gtpu_v4(s.dl_teid, s.gnb)),
+                        ..Default::default()
+                    }),
                     ..Default::default()
-                }),
-                ..Default::default()
+                },
+                Downlink::Buffer => CreateFar {
+                    far_id: FarId(DL_FAR_ID),
+                    apply_action: buffer_action(),
+                    bar_id: Some(BarId(BAR_ID)),
+                    ..Default::default()
+                },
             },
         ],
+        create_bar: (s.downlink == Downlink::Buffer).then(|| CreateBar {
+            bar_id: BarId(BAR_ID),
+            ..Default::default()
+        }),
         create_urrs: vec![CreateUrr {
             urr_id: UrrId(URR_ID),
             measurement_method: MeasurementMethod::empty().with(MeasurementMethod::VOLUM),
@@ -183,6 +218,55 @@ pub fn establishment_request(smf: Ipv4Addr, s: &SessionSpec) -> SessionEstablish
     }
 }
 
+/// `Ok` for Cause "Request accepted", else the rejection of `what`.
+fn accepted(what: &'static str, cause: Cause) -> Result<(), SmfError> {
+    if cause == Cause::REQUEST_ACCEPTED {
+        Ok(())
+    } else {
+        Err(SmfError::Rejected {
+            what,
+            cause: cause.0,
+        })
+    }
+}
+
+fn unexpected(what: &str, answer: &Message) -> SmfError {
+    SmfError::Protocol(format!("unexpected answer to {what}: {answer:?}"))
+}
+
+fn buffer_action() -> ApplyAction {
+    ApplyAction::from_flags(&[ApplyAction::BUFF, ApplyAction::NOCP])
+}
+
+/// The Session Modification Request that makes the downlink FAR of `s` do
+/// `d`: an Update FAR with the apply action, and for forwarding the Update
+/// Forwarding Parameters (access side, Outer Header Creation toward the
+/// gNB's tunnel), for buffering the BAR.
+pub fn downlink_modification(s: &SessionSpec, d: Downlink) -> SessionModificationRequest {
+    let far = match d {
+        Downlink::Forward => UpdateFar {
+            far_id: FarId(DL_FAR_ID),
+            apply_action: Some(ApplyAction::empty().with(ApplyAction::FORW)),
+            update_forwarding_parameters: Some(UpdateForwardingParameters {
+                destination_interface: Some(DestinationInterface::Access),
+                outer_header_creation: Some(OuterHeaderCreation::gtpu_v4(s.dl_teid, s.gnb)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        Downlink::Buffer => UpdateFar {
+            far_id: FarId(DL_FAR_ID),
+            apply_action: Some(buffer_action()),
+            bar_id: Some(BarId(BAR_ID)),
+            ..Default::default()
+        },
+    };
+    SessionModificationRequest {
+        update_fars: vec![far],
+        ..Default::default()
+    }
+}
+
 /// The SMF's end of one association.
 #[derive(Debug)]
 pub struct Smf {
@@ -196,9 +280,15 @@ pub struct Smf {
     pub n1: u32,
     /// Requests from the UPF answered (heartbeats, session reports).
     pub answered: u64,
-    /// Session Report Requests received.
+    /// Session Report Requests received (a retransmission counts once).
     pub reports: Vec<SessionReport>,
+    /// Sequence numbers of the latest Session Report Requests.
+    report_seqs: Vec<u32>,
 }
+
+/// How many Session Report Request sequence numbers the SMF remembers to
+/// tell retransmissions from new requests.
+const RECENT_REPORTS: usize = 64;
 
 /// A Session Report Request the SMF received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +299,8 @@ pub struct SessionReport {
     pub report_type: u8,
     /// The Error Indication Report's remote F-TEIDs as (TEID, address).
     pub error_indication: Vec<(u32, IpAddr)>,
+    /// The Downlink Data Report's PDR IDs.
+    pub downlink_data_pdrs: Vec<u16>,
 }
 
 impl Smf {
@@ -225,6 +317,7 @@ impl Smf {
             n1: 5,
             answered: 0,
             reports: Vec::new(),
+            report_seqs: Vec::new(),
         })
     }
 
@@ -246,6 +339,15 @@ impl Smf {
                 ..Default::default()
             }),
             Message::SessionReportRequest(r) => {
+                // A retransmission (a sequence number seen lately) is
+                // answered again but recorded once.
+                let fresh = !self.report_seqs.contains(&h.sequence);
+                if fresh {
+                    if self.report_seqs.len() == RECENT_REPORTS {
+                        self.report_seqs.remove(0);
+                    }
+                    self.report_seqs.push(h.sequence);
+                }
                 let remote = r
                     .error_indication_report
                     .iter()
@@ -258,11 +360,18 @@ impl Smf {
                         FTeid::Choose { .. } => None,
                     })
                     .collect();
-                self.reports.push(SessionReport {
-                    seid: h.seid.unwrap_or(0),
-                    report_type: r.report_type.octets().first().copied().unwrap_or(0),
-                    error_indication: remote,
-                });
+                if fresh {
+                    self.reports.push(SessionReport {
+                        seid: h.seid.unwrap_or(0),
+                        report_type: r.report_type.octets().first().copied().unwrap_or(0),
+                        error_indication: remote,
+                        downlink_data_pdrs: r
+                            .downlink_data_report
+                            .iter()
+                            .flat_map(|d| d.pdr_ids.iter().map(|p| p.0))
+                            .collect(),
+                    });
+                }
                 Message::SessionReportResponse(SessionReportResponse {
                     cause: Cause::REQUEST_ACCEPTED,
                     ..Default::default()
@@ -348,46 +457,34 @@ impl Smf {
 
     /// Association Setup; returns the UPF's Node ID as text.
     pub fn associate(&mut self) -> Result<String, SmfError> {
+        const WHAT: &str = "Association Setup Request";
         let req = Message::AssociationSetupRequest(AssociationSetupRequest {
             node_id: NodeId::Ipv4(self.node_id),
             recovery_time_stamp: self.recovery,
             ..Default::default()
         });
-        match self.request("Association Setup Request", req, None)? {
-            Message::AssociationSetupResponse(r) if r.cause == Cause::REQUEST_ACCEPTED => {
+        match self.request(WHAT, req, None)? {
+            Message::AssociationSetupResponse(r) => {
+                accepted(WHAT, r.cause)?;
                 Ok(match r.node_id {
                     NodeId::Ipv4(a) => a.to_string(),
                     NodeId::Ipv6(a) => a.to_string(),
                     NodeId::Fqdn(f) => f,
                 })
             }
-            Message::AssociationSetupResponse(r) => Err(SmfError::Rejected {
-                what: "Association Setup Request",
-                cause: r.cause.0,
-            }),
-            other => Err(SmfError::Protocol(format!(
-                "unexpected answer to Association Setup Request: {other:?}"
-            ))),
+            other => Err(unexpected(WHAT, &other)),
         }
     }
 
     /// Session Establishment.
     pub fn establish(&mut self, s: &SessionSpec) -> Result<Established, SmfError> {
+        const WHAT: &str = "Session Establishment Request";
         let req = Message::SessionEstablishmentRequest(establishment_request(self.node_id, s));
-        let r = match self.request("Session Establishment Request", req, Some(0))? {
+        let r = match self.request(WHAT, req, Some(0))? {
             Message::SessionEstablishmentResponse(r) => r,
-            other => {
-                return Err(SmfError::Protocol(format!(
-                    "unexpected answer to Session Establishment Request: {other:?}"
-                )))
-            }
+            other => return Err(unexpected(WHAT, &other)),
         };
-        if r.cause != Cause::REQUEST_ACCEPTED {
-            return Err(SmfError::Rejected {
-                what: "Session Establishment Request",
-                cause: r.cause.0,
-            });
-        }
+        accepted(WHAT, r.cause)?;
         let up_seid = r
             .up_f_seid
             .map(|f| f.seid)
@@ -422,23 +519,25 @@ impl Smf {
         })
     }
 
+    /// Session Modification: the downlink FAR of `e` does `d` from now on.
+    pub fn set_downlink(&mut self, e: &Established, d: Downlink) -> Result<(), SmfError> {
+        const WHAT: &str = "Session Modification Request";
+        let req = Message::SessionModificationRequest(downlink_modification(&e.spec, d));
+        match self.request(WHAT, req, Some(e.up_seid))? {
+            Message::SessionModificationResponse(r) => accepted(WHAT, r.cause),
+            other => Err(unexpected(WHAT, &other)),
+        }
+    }
+
     /// Session Deletion; returns the usage reports of the response.
     pub fn delete(&mut self, e: &Established) -> Result<Vec<UsageFigures>, SmfError> {
+        const WHAT: &str = "Session Deletion Request";
         let req = Message::SessionDeletionRequest(SessionDeletionRequest::default());
-        let r = match self.request("Session Deletion Request", req, Some(e.up_seid))? {
+        let r = match self.request(WHAT, req, Some(e.up_seid))? {
             Message::SessionDeletionResponse(r) => r,
-            other => {
-                return Err(SmfError::Protocol(format!(
-                    "unexpected answer to Session Deletion Request: {other:?}"
-                )))
-            }
+            other => return Err(unexpected(WHAT, &other)),
         };
-        if r.cause != Cause::REQUEST_ACCEPTED {
-            return Err(SmfError::Rejected {
-                what: "Session Deletion Request",
-                cause: r.cause.0,
-            });
-        }
+        accepted(WHAT, r.cause)?;
         Ok(r.usage_reports
             .iter()
             .map(|u| {
@@ -457,19 +556,14 @@ impl Smf {
 
     /// Association Release.
     pub fn release(&mut self) -> Result<(), SmfError> {
+        const WHAT: &str = "Association Release Request";
         let req = Message::AssociationReleaseRequest(AssociationReleaseRequest {
             node_id: NodeId::Ipv4(self.node_id),
             ..Default::default()
         });
-        match self.request("Association Release Request", req, None)? {
-            Message::AssociationReleaseResponse(r) if r.cause == Cause::REQUEST_ACCEPTED => Ok(()),
-            Message::AssociationReleaseResponse(r) => Err(SmfError::Rejected {
-                what: "Association Release Request",
-                cause: r.cause.0,
-            }),
-            other => Err(SmfError::Protocol(format!(
-                "unexpected answer to Association Release Request: {other:?}"
-            ))),
+        match self.request(WHAT, req, None)? {
+            Message::AssociationReleaseResponse(r) => accepted(WHAT, r.cause),
+            other => Err(unexpected(WHAT, &other)),
         }
     }
 }
@@ -559,6 +653,7 @@ pub fn run_cli(o: &CliOptions) -> Result<(), SmfError> {
             gnb: o.gnb,
             dl_teid: o.dl_teid_base + i,
             qfi: o.qfi,
+            downlink: Downlink::Forward,
         };
         let e = smf.establish(&spec)?;
         println!(
@@ -618,4 +713,111 @@ pub fn run_cli(o: &CliOptions) -> Result<(), SmfError> {
         Err(e) => println!("smf: association release: {e}"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(downlink: Downlink) -> SessionSpec {
+        SessionSpec {
+            cp_seid: 1,
+            ue: Ipv4Addr::new(10, 45, 0, 1),
+            ul_teid: None,
+            upf_n3: Ipv4Addr::new(10, 0, 3, 1),
+            gnb: Ipv4Addr::new(10, 0, 3, 2),
+            dl_teid: 0x99,
+            qfi: 5,
+            downlink,
+        }
+    }
+
+    fn round_trip(m: Message) -> Message {
+        Message::decode(&m.encode(1, Some(1)).unwrap()).unwrap().1
+    }
+
+    #[test]
+    fn buffering_downlink_far_has_a_bar_and_no_forwarding() {
+        let req = establishment_request(Ipv4Addr::LOCALHOST, &spec(Downlink::Buffer));
+        let Message::SessionEstablishmentRequest(r) =
+            round_trip(Message::SessionEstablishmentRequest(req))
+        else {
+            panic!("not an establishment request");
+        };
+        let far = r
+            .create_fars
+            .iter()
+            .find(|f| f.far_id == FarId(DL_FAR_ID))
+            .unwrap();
+        assert!(far.apply_action.has(ApplyAction::BUFF) && far.apply_action.has(ApplyAction::NOCP));
+        assert!(!far.apply_action.has(ApplyAction::FORW));
+        assert_eq!(
+            (far.bar_id, far.forwarding_parameters.as_ref()),
+            (Some(BarId(BAR_ID)), None)
+        );
+        assert_eq!(r.create_bar.map(|b| b.bar_id), Some(BarId(BAR_ID)));
+        let fwd = establishment_request(Ipv4Addr::LOCALHOST, &spec(Downlink::Forward));
+        assert!(fwd.create_bar.is_none());
+    }
+
+    #[test]
+    fn forwarding_modification_sets_the_tunnel() {
+        let s = spec(Downlink::Buffer);
+        let Message::SessionModificationRequest(r) = round_trip(
+            Message::SessionModificationRequest(downlink_modification(&s, Downlink::Forward)),
+        ) else {
+            panic!("not a modification request");
+        };
+        let u = &r.update_fars[0];
+        assert_eq!(u.far_id, FarId(DL_FAR_ID));
+        assert!(u.apply_action.unwrap().has(ApplyAction::FORW));
+        let p = u.update_forwarding_parameters.as_ref().unwrap();
+        assert_eq!(p.destination_interface, Some(DestinationInterface::Access));
+        assert_eq!(
+            p.outer_header_creation,
+            Some(OuterHeaderCreation::gtpu_v4(0x99, s.gnb))
+        );
+    }
+
+    #[test]
+    fn a_retransmitted_report_is_answered_and_recorded_once() {
+        let upf = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut smf = Smf::new(
+            "127.0.0.1:0".parse().unwrap(),
+            upf.local_addr().unwrap(),
+            Ipv4Addr::LOCALHOST,
+        )
+        .unwrap();
+        upf.connect(smf.local_addr().unwrap()).unwrap();
+        let report = |seq: u32| {
+            Message::SessionReportRequest(SessionReportRequest {
+                report_type: ReportType::from_flags(&[ReportType::DLDR]),
+                downlink_data_report: Some(DownlinkDataReport {
+                    pdr_ids: vec![PdrId(DL_PDR_ID)],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .encode(seq, Some(7))
+            .unwrap()
+        };
+        for seq in [5, 5, 6] {
+            upf.send(&report(seq)).unwrap();
+        }
+        upf.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 512];
+        for seq in [5, 5, 6] {
+            smf.idle(Duration::from_millis(50)).unwrap();
+            let n = upf.recv(&mut buf).unwrap();
+            let (h, m) = Message::decode(&buf[..n]).unwrap();
+            assert_eq!(h.sequence, seq);
+            assert!(
+                matches!(m, Message::SessionReportResponse(r) if r.cause == Cause::REQUEST_ACCEPTED)
+            );
+        }
+        assert_eq!(smf.answered, 3);
+        assert_eq!(smf.reports.len(), 2, "{:?}", smf.reports);
+        assert_eq!(smf.reports[0].seid, 7);
+        assert_eq!(smf.reports[0].downlink_data_pdrs, vec![DL_PDR_ID]);
+    }
 }

@@ -6,89 +6,14 @@
 //! the path drops by name); the Deletion Response carries the usage report;
 //! SIGTERM stops the dataplane and exits 0.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use cnf::grpc::proto::{self, management_client::ManagementClient};
-use cnf::smf::{SessionSpec, Smf};
-
-const UPF: &str = env!("CARGO_BIN_EXE_upf");
-const STARTUP: Duration = Duration::from_secs(120);
-
-struct Upf {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Upf {
-    fn wait_log(
-        &mut self,
-        msg: &str,
-        pred: impl Fn(&serde_json::Value) -> bool,
-    ) -> serde_json::Value {
-        let deadline = Instant::now() + STARTUP;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {msg:?} log line; saw:\n{}", self.seen.join("\n")));
-            self.seen.push(line.clone());
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if v["fields"]["message"] == msg && pred(&v["fields"]) {
-                return v["fields"].clone();
-            }
-        }
-    }
-    fn listening(&mut self, service: &str) -> SocketAddr {
-        let f = self.wait_log("listening", |f| f["service"] == service);
-        f["addr"].as_str().unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Upf {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: upf\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let (head, body) = resp.split_once("\r\n\r\n").expect("HTTP response");
-    (
-        head.split(' ').nth(1).unwrap().parse().unwrap(),
-        body.to_owned(),
-    )
-}
-
-fn counter(body: &str, metric: &str, label: (&str, &str)) -> f64 {
-    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned())))
-        .expect("valid Prometheus text");
-    scrape
-        .samples
-        .iter()
-        .find(|s| s.metric == metric && s.labels.get(label.0) == Some(label.1))
-        .map(|s| match s.value {
-            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => v,
-            _ => f64::NAN,
-        })
-        .unwrap_or_else(|| panic!("no {metric}"))
-}
+use cnf::smf::{Downlink, SessionSpec, Smf};
+use common::{scrape, value, Endpoints, Upf};
 
 #[test]
 fn dataplane_on_null_vdevs_serves_pfcp_grpc_and_metrics() {
@@ -133,38 +58,9 @@ shutdown_grace_ms = 3000
     )
     .unwrap();
     // Cores: the first two this process may use (one is enough).
-    let mut child = Command::new(UPF)
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .env("UPF_ANNOTATIONS_FILE", "/nonexistent")
-        .env_remove("UPF_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    let mut upf = Upf {
-        child,
-        lines,
-        seen: Vec::new(),
-    };
+    let mut upf = Upf::start(&cfg);
     upf.wait_log("dataplane started", |_| true);
-    let pfcp = upf.listening("pfcp");
-    let http = upf.listening("http");
-    let grpc = upf.listening("grpc");
-    let deadline = Instant::now() + STARTUP;
-    while get(http, "/readyz").0 != 200 {
-        assert!(Instant::now() < deadline, "never ready");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let Endpoints { pfcp, http, grpc } = upf.ready();
 
     let mut smf = Smf::new("127.0.0.1:0".parse().unwrap(), pfcp, Ipv4Addr::LOCALHOST).unwrap();
     smf.associate().unwrap();
@@ -177,6 +73,7 @@ shutdown_grace_ms = 3000
             gnb: Ipv4Addr::new(10, 0, 3, 10),
             dl_teid: 0x4000,
             qfi: 7,
+            downlink: Downlink::Forward,
         })
         .unwrap();
     assert_eq!(est.ul_teid, 0x100);
@@ -248,19 +145,19 @@ shutdown_grace_ms = 3000
 
     // The N3 port receives zero-filled frames: counters move, and every
     // one of them is dropped under a name.
-    let (_, first) = get(http, "/metrics");
-    let rx0 = counter(&first, "upf_port_rx_packets_total", ("port", "n3"));
+    let rx =
+        |s: &prometheus_parse::Scrape| value(s, "upf_port_rx_packets_total", &[("port", "n3")]);
+    let rx0 = rx(&scrape(http));
     let deadline = Instant::now() + Duration::from_secs(60);
-    let body = loop {
+    let metrics = loop {
         std::thread::sleep(Duration::from_millis(600));
-        let (_, b) = get(http, "/metrics");
-        if counter(&b, "upf_port_rx_packets_total", ("port", "n3")) > rx0 {
-            break b;
+        let s = scrape(http);
+        if rx(&s) > rx0 {
+            break s;
         }
         assert!(Instant::now() < deadline, "port counters did not move");
     };
-    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap();
-    let drops: f64 = scrape
+    let drops: f64 = metrics
         .samples
         .iter()
         .filter(|s| s.metric == "upf_drops_total")
@@ -273,7 +170,7 @@ shutdown_grace_ms = 3000
     // PFCP messages by type and cause: the association and the
     // establishment, received and answered with Cause "Request accepted".
     let pfcp = |labels: &[(&str, &str)]| {
-        scrape.samples.iter().any(|x| {
+        metrics.samples.iter().any(|x| {
             (x.metric == "upf_pfcp_messages_total" || x.metric == "upf_pfcp_causes_total")
                 && labels.iter().all(|(k, v)| x.labels.get(k) == Some(*v))
         })
@@ -298,12 +195,5 @@ shutdown_grace_ms = 3000
     assert_eq!((usage[0].ul_bytes, usage[0].dl_bytes), (0, 0));
     drop(rt);
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &upf.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    upf.wait_log("dataplane stopped; ports closed", |_| true);
-    upf.wait_log("drained; exiting", |_| true);
-    assert!(upf.child.wait().unwrap().success());
+    upf.stop(&["dataplane stopped; ports closed"]);
 }

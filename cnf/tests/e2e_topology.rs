@@ -27,270 +27,16 @@
 //! except when `CI` is set, where it fails. Namespaces, veths and processes
 //! are removed even when the test fails (Drop guards).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::io::Read;
+use std::net::Ipv4Addr;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cnf::grpc::proto::{self, management_client::ManagementClient};
-use cnf::smf::{SessionSpec, Smf};
-
-const UPF: &str = env!("CARGO_BIN_EXE_upf");
-/// Generous: the test machine is small and busy.
-const STARTUP: Duration = Duration::from_secs(120);
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn sh(script: &str) -> Result<String, String> {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .current_dir(repo())
-        .output()
-        .map_err(|e| format!("bash: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{script}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-/// Why the test cannot run here, if it cannot.
-fn unavailable() -> Option<String> {
-    if sh("[ \"$(id -u)\" = 0 ]").is_err() {
-        return Some("needs root (network namespaces, veth, DPDK af_packet)".into());
-    }
-    for (check, what) in [
-        ("ip netns list", "`ip netns`"),
-        (
-            "/usr/bin/python3 -c 'import scapy.contrib.gtp'",
-            "Debian's scapy",
-        ),
-        ("command -v tshark", "tshark"),
-    ] {
-        if let Err(e) = sh(check) {
-            return Some(format!("{what} unavailable: {e}"));
-        }
-    }
-    None
-}
-
-fn skip_or_fail(test: &str) -> bool {
-    if let Some(why) = unavailable() {
-        if std::env::var_os("CI").is_some() {
-            panic!("{test} cannot run in CI: {why}");
-        }
-        eprintln!("skipping {test}: {why}");
-        return true;
-    }
-    false
-}
-
-/// The topology; removed on drop.
-struct Topology {
-    id: String,
-}
-
-impl Topology {
-    fn up(tag: &str) -> Topology {
-        let id = format!("{tag}{}", std::process::id() % 100_000);
-        let t = Topology { id };
-        // Left over from a killed run with the same id.
-        let _ = sh(&format!("source scripts/e2e/lib.sh && e2e_down {}", t.id));
-        sh(&format!("source scripts/e2e/lib.sh && e2e_up {}", t.id)).expect("topology up");
-        t
-    }
-    fn gnb_ns(&self) -> String {
-        format!("upf-gnb-{}", self.id)
-    }
-    fn gnb_if(&self) -> String {
-        format!("u3g{}", self.id)
-    }
-    fn n6_if(&self) -> String {
-        format!("u6r{}", self.id)
-    }
-    /// Runs gnb.py in the gNB namespace; returns (success, stdout, summary).
-    fn gnb(&self, dir: &Path, mode: &str, args: &[&str]) -> (bool, String, serde_json::Value) {
-        let json = dir.join(format!("gnb-{mode}.json"));
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.gnb_ns(), "/usr/bin/python3"])
-            .arg(repo().join("scripts/e2e/gnb.py"))
-            .args([mode, "--gnb", "10.100.3.2", "--upf", "10.100.3.1", "--json"])
-            .arg(&json)
-            .args(args)
-            .output()
-            .expect("run gnb.py");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        eprint!("{text}{}", String::from_utf8_lossy(&out.stderr));
-        let v = std::fs::read_to_string(&json)
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or(serde_json::Value::Null);
-        (out.status.success(), text, v)
-    }
-}
-
-impl Drop for Topology {
-    fn drop(&mut self) {
-        let _ = sh(&format!(
-            "source scripts/e2e/lib.sh && e2e_down {}",
-            self.id
-        ));
-    }
-}
-
-/// The running `upf run`, killed on drop.
-struct Upf {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Upf {
-    fn start(cfg: &Path) -> Upf {
-        let mut child = Command::new(UPF)
-            .args(["run", "--config"])
-            .arg(cfg)
-            .env("UPF_ANNOTATIONS_FILE", "/nonexistent")
-            .env_remove("UPF_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        Upf {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    fn wait_log(
-        &mut self,
-        msg: &str,
-        pred: impl Fn(&serde_json::Value) -> bool,
-    ) -> serde_json::Value {
-        let deadline = Instant::now() + STARTUP;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {msg:?} log line; saw:\n{}", self.seen.join("\n")));
-            self.seen.push(line.clone());
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            let f = &v["fields"];
-            if f["message"] == msg && pred(f) {
-                return f.clone();
-            }
-        }
-    }
-
-    fn listening(&mut self, service: &str) -> SocketAddr {
-        let f = self.wait_log("listening", |f| f["service"] == service);
-        f["addr"].as_str().unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Upf {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A plain HTTP/1.1 GET; returns (status, body).
-fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: upf\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let (head, body) = resp.split_once("\r\n\r\n").expect("HTTP response");
-    (
-        head.split(' ').nth(1).unwrap().parse().unwrap(),
-        body.to_owned(),
-    )
-}
-
-fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Samples of a scrape as (metric, labels, value).
-fn scrape(http: SocketAddr) -> prometheus_parse::Scrape {
-    let (code, body) = get(http, "/metrics");
-    assert_eq!(code, 200);
-    prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned())))
-        .expect("valid Prometheus text")
-}
-
-fn value(s: &prometheus_parse::Scrape, metric: &str, label: (&str, &str)) -> f64 {
-    s.samples
-        .iter()
-        .find(|x| x.metric == metric && x.labels.get(label.0) == Some(label.1))
-        .map(|x| match x.value {
-            prometheus_parse::Value::Counter(v)
-            | prometheus_parse::Value::Gauge(v)
-            | prometheus_parse::Value::Untyped(v) => v,
-            _ => f64::NAN,
-        })
-        .unwrap_or_else(|| panic!("no {metric}{{{}={}}}", label.0, label.1))
-}
-
-fn cpus() -> (u32, u32) {
-    let list = sh("grep Cpus_allowed_list /proc/self/status | cut -f2").unwrap();
-    let first: Vec<u32> = list
-        .trim()
-        .split(',')
-        .flat_map(|r| match r.split_once('-') {
-            Some((a, b)) => (a.parse().unwrap()..=b.parse().unwrap()).collect::<Vec<u32>>(),
-            None => vec![r.parse().unwrap()],
-        })
-        .collect();
-    (first[0], *first.get(1).unwrap_or(&first[0]))
-}
-
-/// One topology at a time: the machine is small.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn start_upf(topo: &Topology, dir: &Path) -> Upf {
-    let cfg = dir.join("upf.toml");
-    let (control, worker) = cpus();
-    sh(&format!(
-        "source scripts/e2e/lib.sh && e2e_config {} {} no {control} {worker} json",
-        topo.id,
-        cfg.display()
-    ))
-    .unwrap();
-    Upf::start(&cfg)
-}
+use cnf::smf::{Downlink, SessionSpec, Smf};
+use common::*;
 
 #[test]
 fn topology_end_to_end() {
@@ -301,10 +47,7 @@ fn topology_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let topo = Topology::up("t");
     let mut upf = start_upf(&topo, dir.path());
-    let pfcp = upf.listening("pfcp");
-    let http = upf.listening("http");
-    let grpc = upf.listening("grpc");
-    wait_until("readiness", STARTUP, || get(http, "/readyz").0 == 200);
+    let Endpoints { pfcp, http, grpc } = upf.ready();
 
     // Sessions over PFCP: the UPF chooses the uplink F-TEID.
     let mut smf = Smf::new("127.0.0.1:0".parse().unwrap(), pfcp, Ipv4Addr::LOCALHOST).unwrap();
@@ -317,6 +60,7 @@ fn topology_end_to_end() {
         gnb: Ipv4Addr::new(10, 100, 3, 2),
         dl_teid: 0x2000,
         qfi: 9,
+        downlink: Downlink::Forward,
     };
     let est = smf.establish(&spec).unwrap();
     assert_eq!(est.ul_addr.to_string(), "10.100.3.1");
@@ -427,13 +171,13 @@ fn topology_end_to_end() {
     );
     wait_until("metrics to move", Duration::from_secs(30), || {
         let after = scrape(http);
-        value(&after, "upf_stage_packets_total", ("stage", "encap"))
-            >= value(&before, "upf_stage_packets_total", ("stage", "encap")) + dl_packets as f64
+        value(&after, "upf_stage_packets_total", &[("stage", "encap")])
+            >= value(&before, "upf_stage_packets_total", &[("stage", "encap")]) + dl_packets as f64
     });
     let after = scrape(http);
     assert!(
-        value(&after, "upf_port_rx_packets_total", ("port", "n3"))
-            > value(&before, "upf_port_rx_packets_total", ("port", "n3"))
+        value(&after, "upf_port_rx_packets_total", &[("port", "n3")])
+            > value(&before, "upf_port_rx_packets_total", &[("port", "n3")])
     );
     assert!(after.samples.iter().any(|x| x.metric == "upf_sessions"
         && matches!(x.value, prometheus_parse::Value::Gauge(v) if v == 1.0)));
@@ -471,7 +215,7 @@ fn topology_end_to_end() {
             value(
                 &scrape(http),
                 "upf_control_events_total",
-                ("event", "error_indication"),
+                &[("event", "error_indication")],
             ) >= 1.0
         },
     );
@@ -505,25 +249,8 @@ fn topology_end_to_end() {
 
     smf.release().unwrap();
     drop(rt);
-    let kill = Command::new("kill")
-        .args(["-TERM", &upf.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    upf.wait_log("drained; exiting", |_| true);
-    let status = upf.child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    upf.stop(&[]);
     drop(topo);
-}
-
-/// The scapy SMF process, killed on drop.
-struct Child2(Child);
-
-impl Drop for Child2 {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -535,13 +262,11 @@ fn scapy_smf_drives_the_topology() {
     let dir = tempfile::tempdir().unwrap();
     let topo = Topology::up("s");
     let mut upf = start_upf(&topo, dir.path());
-    let pfcp = upf.listening("pfcp");
-    let http = upf.listening("http");
-    wait_until("readiness", STARTUP, || get(http, "/readyz").0 == 200);
+    let pfcp = upf.ready().pfcp;
 
     let out = dir.path().join("scapy-sessions.json");
     let delete = dir.path().join("delete");
-    let mut smf = Child2(
+    let mut smf = Process(
         Command::new("/usr/bin/python3")
             .arg(repo().join("scripts/e2e/scapy_smf.py"))
             .args(["--upf", &pfcp.to_string(), "--gnb", "10.100.3.2"])
@@ -593,12 +318,6 @@ fn scapy_smf_drives_the_topology() {
     assert_eq!(r["ul_bytes"], st["ul_bytes"], "{v}");
     assert_eq!(r["dl_bytes"], st["dl_bytes"], "{v}");
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &upf.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    upf.wait_log("drained; exiting", |_| true);
-    assert!(upf.child.wait().unwrap().success());
+    upf.stop(&[]);
     drop(topo);
 }

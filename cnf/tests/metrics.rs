@@ -4,6 +4,8 @@
 //! once per family before its samples, families contiguous, counters named
 //! `_total`, no duplicate series, values are numbers).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use cnf::metrics::render;
@@ -231,18 +233,7 @@ fn prometheus_parse_reads_the_values() {
     let text = render(&populated());
     let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
         .expect("prometheus-parse accepts the text");
-    let value = |name: &str, labels: &[(&str, &str)]| -> Option<f64> {
-        scrape
-            .samples
-            .iter()
-            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-            .map(|s| match s.value {
-                prometheus_parse::Value::Counter(v)
-                | prometheus_parse::Value::Gauge(v)
-                | prometheus_parse::Value::Untyped(v) => v,
-                _ => f64::NAN,
-            })
-    };
+    let value = |name: &str, labels: &[(&str, &str)]| common::sample(&scrape, name, labels);
     // Every drop reason, named from upf-core's list.
     let drops: Vec<_> = scrape
         .samples

@@ -5,11 +5,10 @@
 //! in-process over a populated in-memory state, and the exit status of a bad
 //! configuration.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,9 +17,7 @@ use cnf::state::{InMemoryState, SessionMeta, UpfState};
 use upf_core::counters::DropReason;
 use upf_core::usage::Usage;
 
-const UPF: &str = env!("CARGO_BIN_EXE_upf");
-/// Generous: the test machine is small and busy.
-const STARTUP: Duration = Duration::from_secs(60);
+use common::{get_typed, Upf, UPF};
 
 const CONFIG: &str = r#"
 [log]
@@ -58,110 +55,6 @@ fn write_config(dir: &Path, text: &str) -> std::path::PathBuf {
     cfg
 }
 
-/// A plain HTTP/1.1 GET; returns (status, content-type, body).
-fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: upf\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let (head, body) = resp.split_once("\r\n\r\n").expect("HTTP response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let ctype = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type: ")
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    (status, ctype, body.to_owned())
-}
-
-struct Upf {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Upf {
-    fn start(cfg: &Path, cpuset: &Path) -> Upf {
-        let mut child = Command::new(UPF)
-            .args(["run", "--config"])
-            .arg(cfg)
-            .env("UPF_CPUSET_FILE", cpuset)
-            .env("UPF_ANNOTATIONS_FILE", "/nonexistent")
-            .env_remove("UPF_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        Upf {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a JSON log line whose message is `msg` and whose fields
-    /// match `pred`; returns its fields.
-    fn wait_log(
-        &mut self,
-        msg: &str,
-        pred: impl Fn(&serde_json::Value) -> bool,
-    ) -> serde_json::Value {
-        let deadline = std::time::Instant::now() + STARTUP;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {msg:?} log line; saw:\n{}", self.seen.join("\n")));
-            self.seen.push(line.clone());
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            let f = &v["fields"];
-            if f["message"] == msg && pred(f) {
-                return f.clone();
-            }
-        }
-    }
-
-    fn listening(&mut self, service: &str) -> SocketAddr {
-        let f = self.wait_log("listening", |f| f["service"] == service);
-        f["addr"].as_str().unwrap().parse().unwrap()
-    }
-
-    fn sigterm(&self) {
-        let st = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(st.success());
-    }
-}
-
-impl Drop for Upf {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn ctl(addr: &str, args: &[&str]) -> std::process::Output {
     Command::new(UPF)
         .args(["ctl", "--addr", addr])
@@ -174,17 +67,17 @@ fn ctl(addr: &str, args: &[&str]) -> std::process::Output {
 fn run_serves_health_metrics_grpc_and_drains_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), CONFIG);
-    let mut upf = Upf::start(&cfg, &dir.path().join("cpuset"));
+    let mut upf = Upf::start_env(&cfg, &[("UPF_CPUSET_FILE", &dir.path().join("cpuset"))]);
     let pfcp = upf.listening("pfcp");
     assert_eq!(pfcp.ip().to_string(), "127.0.0.1");
     let http = upf.listening("http");
     let grpc = upf.listening("grpc");
 
-    let (code, _, body) = get(http, "/healthz");
+    let (code, _, body) = get_typed(http, "/healthz");
     assert_eq!((code, body.as_str()), (200, "ok\n"));
-    let (code, _, body) = get(http, "/readyz");
+    let (code, _, body) = get_typed(http, "/readyz");
     assert_eq!(code, 200, "{body}");
-    let (code, ctype, body) = get(http, "/metrics");
+    let (code, ctype, body) = get_typed(http, "/metrics");
     assert_eq!(code, 200);
     assert!(ctype.starts_with("text/plain; version=0.0.4"), "{ctype}");
     let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned())))
@@ -199,7 +92,7 @@ fn run_serves_health_metrics_grpc_and_drains_on_sigterm() {
     assert!(body.contains("upf_port_up{port=\"n3\"} 0\n"), "{body}");
     assert!(body.contains("upf_worker_packets_total{worker=\"2\",core=\"3\"} 0\n"));
     assert!(body.contains("upf_ready 1\n"));
-    let (code, _, _) = get(http, "/nope");
+    let (code, _, _) = get_typed(http, "/nope");
     assert_eq!(code, 404);
 
     // gRPC over loopback with the generated client.
