@@ -284,6 +284,9 @@ pub struct Smf {
     pub reports: Vec<SessionReport>,
     /// Sequence numbers of the latest Session Report Requests.
     report_seqs: Vec<u32>,
+    /// CP SEID -> UP SEID of the sessions established (the SEID a Session
+    /// Report Response carries).
+    up_seids: std::collections::HashMap<u64, u64>,
 }
 
 /// How many Session Report Request sequence numbers the SMF remembers to
@@ -318,6 +321,7 @@ impl Smf {
             answered: 0,
             reports: Vec::new(),
             report_seqs: Vec::new(),
+            up_seids: std::collections::HashMap::new(),
         })
     }
 
@@ -379,7 +383,11 @@ impl Smf {
             }
             _ => return Ok(false),
         };
-        let seid = h.seid.map(|_| 0);
+        // A response carries the peer's SEID: the UPF's for the session the
+        // request's (CP) SEID names, 0 when it names none of ours.
+        let seid = h
+            .seid
+            .map(|cp| self.up_seids.get(&cp).copied().unwrap_or(0));
         let bytes = reply
             .encode(h.sequence, seid)
             .map_err(|e| SmfError::Encode(e.to_string()))?;
@@ -511,6 +519,7 @@ impl Smf {
                 }
             }
         };
+        self.up_seids.insert(s.cp_seid, up_seid);
         Ok(Established {
             spec: *s,
             up_seid,
@@ -538,6 +547,7 @@ impl Smf {
             other => return Err(unexpected(WHAT, &other)),
         };
         accepted(WHAT, r.cause)?;
+        self.up_seids.remove(&e.spec.cp_seid);
         Ok(r.usage_reports
             .iter()
             .map(|u| {
@@ -788,6 +798,8 @@ mod tests {
             Ipv4Addr::LOCALHOST,
         )
         .unwrap();
+        // The session whose CP SEID is 7 has UP SEID 0x55.
+        smf.up_seids.insert(7, 0x55);
         upf.connect(smf.local_addr().unwrap()).unwrap();
         let report = |seq: u32| {
             Message::SessionReportRequest(SessionReportRequest {
@@ -811,6 +823,7 @@ mod tests {
             let n = upf.recv(&mut buf).unwrap();
             let (h, m) = Message::decode(&buf[..n]).unwrap();
             assert_eq!(h.sequence, seq);
+            assert_eq!(h.seid, Some(0x55), "the response carries the UP SEID");
             assert!(
                 matches!(m, Message::SessionReportResponse(r) if r.cause == Cause::REQUEST_ACCEPTED)
             );
