@@ -191,10 +191,10 @@ fn low_priority_keeps_its_minimum_share() {
     rig.stop();
     let (high, low) = (flows.count(HIGH_TEID), flows.count(LOW_TEID));
     eprintln!("high {high}, low {low}");
-    // 5% owed to a backlogged class; served a whole packet at a time once
-    // it is owed one, so slightly under (1 in 21).
+    // 5% of the link owed to a backlogged class (served a whole packet at
+    // a time once it is owed one: to within 0.1 point).
     assert!(
-        low * 1000 >= (high + low) * 45,
+        low * 1000 >= (high + low) * 49,
         "low {low} of {}",
         high + low
     );
