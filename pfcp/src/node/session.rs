@@ -24,9 +24,9 @@ pub(super) struct SessionState {
     pub cp: p::FSeid,
     /// The association the session belongs to.
     pub peer: NodeId,
-    /// The authoritative rule model.
-    pub model: Session,
-    /// The version published to the dataplane.
+    /// The version published to the dataplane. It is also the authoritative
+    /// rule model: [`SessionRules::to_session`] gives back the session it was
+    /// compiled from, so the node keeps the rules once.
     pub rules: Arc<SessionRules>,
     /// Reporting state per URR.
     pub urrs: Vec<UrrState>,
@@ -436,13 +436,11 @@ impl<D: Dataplane> Node<D> {
         }
         let mut created = alloc.created;
         created.shrink_to_fit();
-        model.shrink_to_fit();
         self.sessions.insert(
             seid,
             Box::new(SessionState {
                 cp: r.cp_f_seid,
                 peer,
-                model,
                 rules,
                 urrs,
                 dl_episodes: Vec::new(),
@@ -495,7 +493,7 @@ impl<D: Dataplane> Node<D> {
         };
         let cp_seid = state.cp.seid;
         let old_rules = state.rules.clone();
-        let mut model = state.model.clone();
+        let mut model = state.rules.to_session();
         let mut alloc = Alloc {
             ue_v4: state.ue_v4,
             ..Default::default()
@@ -548,7 +546,8 @@ impl<D: Dataplane> Node<D> {
                 old_rules.urr_counters(*id),
             ) {
                 let mut st = state.urrs.remove(i);
-                if let Some(u) = state.model.urr(*id) {
+                if let Some(u) = old_rules.urrs.iter().find(|u| u.rule.id == *id) {
+                    let u = &u.rule;
                     let trigger =
                         p::UsageReportTrigger::from_flags(&[p::UsageReportTrigger::TERMR]);
                     finals.push(FinalUsage {
@@ -601,8 +600,6 @@ impl<D: Dataplane> Node<D> {
             state.cp = cp;
         }
         let new_cp_seid = state.cp.seid;
-        model.shrink_to_fit();
-        state.model = model;
         state.rules = rules;
         state.ue_v4 = alloc.ue_v4;
         if is_watched {
@@ -754,7 +751,7 @@ impl<D: Dataplane> Node<D> {
         let now = self.now;
         let termr = p::UsageReportTrigger::from_flags(&[p::UsageReportTrigger::TERMR]);
         let mut finals = Vec::new();
-        for u in &state.model.urrs {
+        for u in state.rules.urrs.iter().map(|u| &u.rule) {
             if let (Some(st), Some(c)) = (
                 state.urrs.iter_mut().find(|s| s.id == u.id),
                 state.rules.urr_counters(u.id),
