@@ -351,6 +351,14 @@ impl PdrList {
             }
         }
     }
+
+    fn as_mut_slice(&mut self) -> &mut [CompiledPdr] {
+        if self.spill.is_empty() {
+            &mut self.inline
+        } else {
+            &mut self.spill
+        }
+    }
 }
 
 impl core::ops::Deref for PdrList {
@@ -424,13 +432,12 @@ pub struct FarExtra {
 }
 
 impl CompiledFar {
-    /// Whether the action, [`CompiledFar::tos_mask`] and
-    /// [`CompiledFar::network_instance`] give back `f` exactly.
+    /// Whether the action and [`CompiledFar::tos_mask`] give back `f`
+    /// exactly, with [`CompiledFar::network_instance`] taken from `f`.
     fn gives_back(&self, f: Option<&ForwardingParameters>) -> bool {
         match (&self.action, f) {
             (FarAction::Forward(c), Some(f)) => {
                 f.destination_interface == c.destination
-                    && f.network_instance.as_deref() == self.network_instance.as_deref()
                     && f.outer_header_creation == c.outer_header_creation
                     && f.transport_level_marking == self.marking(c)
                     && f.forwarding_policy.is_none()
@@ -445,6 +452,28 @@ impl CompiledFar {
             tos,
             mask: self.tos_mask,
         })
+    }
+
+    /// Keeps what the action does not say of `forwarding` and `duplicating`.
+    fn keep(
+        &mut self,
+        forwarding: Option<ForwardingParameters>,
+        duplicating: Vec<ForwardingParameters>,
+    ) {
+        if self.gives_back(forwarding.as_ref()) && duplicating.is_empty() {
+            self.network_instance = forwarding
+                .and_then(|f| f.network_instance)
+                .map(Vec::into_boxed_slice);
+        } else {
+            self.network_instance = forwarding
+                .as_ref()
+                .and_then(|f| f.network_instance.as_deref())
+                .map(Box::from);
+            self.extra = Some(Box::new(FarExtra {
+                forwarding,
+                duplicating,
+            }));
+        }
     }
 
     /// The forwarding parameters as given.
@@ -612,11 +641,22 @@ impl SessionRules {
     /// The session these rules were compiled from: the same rules, in the
     /// same order, field for field.
     pub fn to_session(&self) -> Session {
-        let mut order: Vec<&CompiledPdr> = self.pdrs.iter().collect();
-        order.sort_unstable_by_key(|p| p.order);
+        let mut pdrs: Vec<Pdr> = self.pdrs.iter().map(|p| self.to_pdr(p)).collect();
+        // Back to the model's order: each swap puts one PDR in its place.
+        let mut at = [0u16; crate::rules::MAX_PDRS];
+        for (a, p) in at.iter_mut().zip(self.pdrs.iter()) {
+            *a = p.order;
+        }
+        for i in 0..pdrs.len() {
+            while usize::from(at[i]) != i {
+                let j = usize::from(at[i]);
+                pdrs.swap(i, j);
+                at.swap(i, j);
+            }
+        }
         Session {
             seid: self.seid,
-            pdrs: order.into_iter().map(|p| self.to_pdr(p)).collect(),
+            pdrs,
             fars: self.fars.iter().map(CompiledFar::to_far).collect(),
             qers: self.qers.iter().map(CompiledQer::to_qer).collect(),
             urrs: self.urrs.iter().map(|u| u.rule.clone()).collect(),
@@ -689,6 +729,78 @@ pub fn compile(
     session: &Session,
     previous: Option<&SessionRules>,
 ) -> Result<SessionRules, RuleError> {
+    let mut rules = compile_rules(session, previous)?;
+    for p in rules.pdrs.as_mut_slice() {
+        let pdi = &session.pdrs[usize::from(p.order)].pdi;
+        p.keep(Kept {
+            sdf_filters: pdi.sdf_filters.clone(),
+            network_instance: pdi.network_instance.clone(),
+            application_id: pdi.application_id.clone(),
+            framed_routes_v4: pdi.framed_routes_v4.clone(),
+            framed_routes_v6: pdi.framed_routes_v6.clone(),
+        });
+    }
+    for (c, f) in rules.fars.iter_mut().zip(&session.fars) {
+        c.keep(f.forwarding.clone(), f.duplicating.clone());
+    }
+    Ok(rules)
+}
+
+/// [`compile`], moving what the compiled rules keep of `session` into them
+/// instead of copying it.
+pub fn compile_owned(
+    mut session: Session,
+    previous: Option<&SessionRules>,
+) -> Result<SessionRules, RuleError> {
+    let mut rules = compile_rules(&session, previous)?;
+    for p in rules.pdrs.as_mut_slice() {
+        let pdi = &mut session.pdrs[usize::from(p.order)].pdi;
+        p.keep(Kept {
+            sdf_filters: core::mem::take(&mut pdi.sdf_filters),
+            network_instance: pdi.network_instance.take(),
+            application_id: pdi.application_id.take(),
+            framed_routes_v4: core::mem::take(&mut pdi.framed_routes_v4),
+            framed_routes_v6: core::mem::take(&mut pdi.framed_routes_v6),
+        });
+    }
+    for (c, f) in rules.fars.iter_mut().zip(&mut session.fars) {
+        c.keep(f.forwarding.take(), core::mem::take(&mut f.duplicating));
+    }
+    Ok(rules)
+}
+
+/// The parts of a PDI the compiled rules keep as they are.
+struct Kept {
+    sdf_filters: Vec<SdfFilter>,
+    network_instance: Option<Vec<u8>>,
+    application_id: Option<Vec<u8>>,
+    framed_routes_v4: Vec<(Ipv4Addr, u8)>,
+    framed_routes_v6: Vec<(Ipv6Addr, u8)>,
+}
+
+impl CompiledPdr {
+    fn keep(&mut self, k: Kept) {
+        self.sdf = k.sdf_filters.into_boxed_slice();
+        self.network_instance = k.network_instance.map(Vec::into_boxed_slice);
+        if k.application_id.is_some()
+            || !k.framed_routes_v4.is_empty()
+            || !k.framed_routes_v6.is_empty()
+        {
+            self.extra = Some(Box::new(PdrExtra {
+                application_id: k.application_id,
+                framed_routes_v4: k.framed_routes_v4,
+                framed_routes_v6: k.framed_routes_v6,
+            }));
+        }
+    }
+}
+
+/// Compiles all but the parts [`CompiledPdr::keep`] and
+/// [`CompiledFar::keep`] fill in.
+fn compile_rules(
+    session: &Session,
+    previous: Option<&SessionRules>,
+) -> Result<SessionRules, RuleError> {
     session.validate()?;
 
     // Session-wide UE addresses, used for `assigned` when a PDR carries none.
@@ -728,7 +840,7 @@ pub fn compile(
                 FarAction::Drop
             };
             let f = far.forwarding.as_ref();
-            let mut c = CompiledFar {
+            CompiledFar {
                 id: far.id,
                 action,
                 duplicate: a.contains(ApplyAction::DUPL),
@@ -737,16 +849,9 @@ pub fn compile(
                 tos_mask: f
                     .and_then(|f| f.transport_level_marking)
                     .map_or(0, |t| t.mask),
-                network_instance: f.and_then(|f| f.network_instance.as_deref()).map(Box::from),
+                network_instance: None,
                 extra: None,
-            };
-            if !c.gives_back(f) || !far.duplicating.is_empty() {
-                c.extra = Some(Box::new(FarExtra {
-                    forwarding: far.forwarding.clone(),
-                    duplicating: far.duplicating.clone(),
-                }));
             }
-            c
         })
         .collect();
 
@@ -823,7 +928,7 @@ pub fn compile(
                 fteid: pdi.local_fteid,
                 ue_ip: pdi.ue_ip,
                 assigned,
-                sdf: pdi.sdf_filters.clone().into_boxed_slice(),
+                sdf: Box::default(),
                 qfi: pdi.qfi,
                 outer_header_removal: pdr.outer_header_removal,
                 far: pdr
@@ -863,17 +968,8 @@ pub fn compile(
                 },
                 sdf_trivial: pdi.sdf_filters.is_empty()
                     || (pdi.ue_ip.is_some() && pdi.sdf_filters.iter().any(SdfFilter::is_match_all)),
-                network_instance: pdi.network_instance.as_deref().map(Box::from),
-                extra: (pdi.application_id.is_some()
-                    || !pdi.framed_routes_v4.is_empty()
-                    || !pdi.framed_routes_v6.is_empty())
-                .then(|| {
-                    Box::new(PdrExtra {
-                        application_id: pdi.application_id.clone(),
-                        framed_routes_v4: pdi.framed_routes_v4.clone(),
-                        framed_routes_v6: pdi.framed_routes_v6.clone(),
-                    })
-                }),
+                network_instance: None,
+                extra: None,
                 order: order as u16,
             }
         })

@@ -6,7 +6,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-use upf_core::compile::compile;
+use upf_core::compile::{compile, compile_owned};
 use upf_core::rules::{
     ApplyAction, Bar, BitRate, FTeid, Far, ForwardingParameters, GateStatus, Interface,
     MeasurementMethod, OuterHeaderCreation, OuterHeaderCreationKind, OuterHeaderRemoval, Pdi, Pdr,
@@ -344,9 +344,12 @@ proptest! {
         s.validate().unwrap();
         let rules = compile(&s, None).unwrap();
         prop_assert_eq!(rules.to_session(), s.clone());
-        // And so does a version compiled over a previous one.
+        // And so does a version compiled over a previous one, and one
+        // compiled from a session given by value.
         let again = compile(&s, Some(&rules)).unwrap();
-        prop_assert_eq!(again.to_session(), s);
+        prop_assert_eq!(again.to_session(), s.clone());
+        let owned = compile_owned(s.clone(), Some(&again)).unwrap();
+        prop_assert_eq!(owned.to_session(), s);
     }
 
     #[test]

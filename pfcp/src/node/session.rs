@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
-use upf_core::compile::{compile, SessionRules, TunnelKey};
+use upf_core::compile::{compile_owned, SessionRules, TunnelKey};
 use upf_core::rules::{self as m, ApplyAction, ReportingTriggers, Session};
 
 use super::convert::{self, rule_error, Failure};
@@ -136,15 +136,16 @@ fn keys(f: &m::FTeid) -> impl Iterator<Item = TunnelKey> + '_ {
 }
 
 /// Triggers the node evaluates from the counters.
-pub(super) fn watched(model: &Session) -> bool {
+pub(super) fn watched(rules: &SessionRules) -> bool {
     let rt = ReportingTriggers::PERIO.0
         | ReportingTriggers::VOLTH.0
         | ReportingTriggers::TIMTH.0
         | ReportingTriggers::VOLQU.0
         | ReportingTriggers::TIMQU.0;
-    model
+    rules
         .urrs
         .iter()
+        .map(|u| &u.rule)
         .any(|u| u.reporting_triggers.0 & rt != 0 || u.time_quota.is_some())
 }
 
@@ -340,21 +341,23 @@ impl<D: Dataplane> Node<D> {
         Ok(())
     }
 
-    /// Compiles `model` and checks that its tunnels are free (or already
-    /// this session's).
+    /// Compiles `model` (moving it into the rules) and checks that its
+    /// tunnels are free (or already this session's).
     fn compile_checked(
         &self,
         seid: u64,
-        model: &Session,
+        model: Session,
         previous: Option<&SessionRules>,
     ) -> Result<SessionRules, Failure> {
-        let rules = compile(model, previous).map_err(|e| rule_error(&e))?;
+        let rules = compile_owned(model, previous).map_err(|e| rule_error(&e))?;
         for k in rules.tunnel_keys.iter() {
             if self.tunnels.get(k).is_some_and(|&o| o != seid) {
-                let pdr = model
+                // The first such PDR in the model's order.
+                let pdr = rules
                     .pdrs
                     .iter()
-                    .find(|p| p.pdi.local_fteid.is_some_and(|f| keys(&f).any(|x| x == *k)))
+                    .filter(|p| p.fteid.is_some_and(|f| keys(&f).any(|x| x == *k)))
+                    .min_by_key(|p| p.order)
                     .map_or(0, |p| p.id);
                 return Err(Failure::rule(FailedRuleId::Pdr(pdr)));
             }
@@ -407,7 +410,7 @@ impl<D: Dataplane> Node<D> {
         let mut alloc = Alloc::default();
         let built = self
             .create_rules(&mut model, &mut alloc, Creates::of_establishment(&r))
-            .and_then(|()| self.compile_checked(seid, &model, None));
+            .and_then(|()| self.compile_checked(seid, model, None));
         let rules = match built {
             Ok(rules) => Arc::new(rules),
             Err(f) => {
@@ -427,8 +430,12 @@ impl<D: Dataplane> Node<D> {
             self.tunnels.insert(*k, seid);
         }
         let now = self.now;
-        let urrs = model.urrs.iter().map(|u| UrrState::new(u, now)).collect();
-        if watched(&model) {
+        let urrs = rules
+            .urrs
+            .iter()
+            .map(|u| UrrState::new(&u.rule, now))
+            .collect();
+        if watched(&rules) {
             self.watched.insert(seid);
         }
         if let Some(a) = self.assocs.get_mut(&peer) {
@@ -507,7 +514,7 @@ impl<D: Dataplane> Node<D> {
             &mut end_markers,
             &mut removed_urrs,
         );
-        let built = applied.and_then(|()| self.compile_checked(up, &model, Some(&old_rules)));
+        let built = applied.and_then(|()| self.compile_checked(up, model, Some(&old_rules)));
         let rules = match built {
             Ok(rules) => Arc::new(rules),
             Err(f) => {
@@ -533,7 +540,7 @@ impl<D: Dataplane> Node<D> {
             self.tunnels.insert(*k, up);
         }
         let now = self.now;
-        let is_watched = watched(&model);
+        let is_watched = watched(&rules);
         let (n3_4, n3_6) = (self.cfg.n3_ipv4, self.cfg.n3_ipv6);
         let (n9_4, n9_6) = (self.cfg.n9_ipv4, self.cfg.n9_ipv6);
         let n9 = n9_4.is_some() || n9_6.is_some();
@@ -558,7 +565,7 @@ impl<D: Dataplane> Node<D> {
             }
         }
         // New and updated URRs.
-        for u in &model.urrs {
+        for u in rules.urrs.iter().map(|u| &u.rule) {
             match state.urrs.iter_mut().find(|s| s.id == u.id) {
                 Some(st) => {
                     let c = rules.urr_counters(u.id);
@@ -574,7 +581,7 @@ impl<D: Dataplane> Node<D> {
             .pfcpsmreq_flags
             .is_some_and(|f| f.has(p::PfcpSmReqFlags::QAURR));
         let immer = p::UsageReportTrigger::from_flags(&[p::UsageReportTrigger::IMMER]);
-        for u in &model.urrs {
+        for u in rules.urrs.iter().map(|u| &u.rule) {
             if !(qaurr || r.query_urrs.iter().any(|q| q.urr_id.0 == u.id)) {
                 continue;
             }
@@ -592,7 +599,7 @@ impl<D: Dataplane> Node<D> {
         }
         // A buffering episode ends when its FAR stops buffering.
         state.dl_episodes.retain(|f| {
-            model
+            rules
                 .far(*f)
                 .is_some_and(|far| far.apply_action.contains(ApplyAction::BUFF))
         });
