@@ -109,7 +109,7 @@ fn main() {
         delta as f64 / 1024.0
     );
     println!(
-        "per session         {:.0} bytes (node model + compiled rules + worker tables + allocators)",
+        "per session         {:.0} bytes (node state + compiled rules + worker tables + allocators)",
         delta as f64 * 1024.0 / sessions as f64
     );
 }

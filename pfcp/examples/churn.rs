@@ -88,20 +88,7 @@ impl Smf {
 
     fn modify(&mut self, node: &mut Node<Publisher>, up: u64, teid: u32) {
         let seq = self.seq();
-        let bytes = SessionModificationRequest {
-            update_fars: vec![UpdateFar {
-                far_id: FarId(2),
-                update_forwarding_parameters: Some(UpdateForwardingParameters {
-                    outer_header_creation: Some(OuterHeaderCreation::gtpu_v4(teid, common::GNB)),
-                    pfcpsmreq_flags: Some(PfcpSmReqFlags::from_flags(&[PfcpSmReqFlags::SNDEM])),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
-        .encode(seq, Some(up))
-        .unwrap();
+        let bytes = common::switch_downlink(teid).encode(seq, Some(up)).unwrap();
         if !matches!(self.exchange(node, &bytes, seq), Message::SessionModificationResponse(r) if r.cause.0 == 1)
         {
             self.failures += 1;

@@ -4,7 +4,7 @@
 //! each held, per session:
 //!
 //! - the worker's lookup tables,
-//! - the node (session state, rule model, indexes, response cache),
+//! - the node (session state, indexes, response cache),
 //! - the compiled `SessionRules` (with their meters and usage counters);
 //!
 //! and how many allocations one establishment makes in all.
@@ -122,10 +122,7 @@ fn main() {
         per((total.0 - seids_bytes, total.1 - 1), before),
     );
     show("worker tables", per(with_tables, no_tables));
-    show(
-        "node (state, model, indexes, cache)",
-        per(no_tables, no_node),
-    );
+    show("node (state, indexes, cache)", per(no_tables, no_node));
     show("compiled rules", per(no_node, no_rules));
     println!(
         "sizes: SessionRules {} CompiledPdr {} (hot {}) CompiledFar {} CompiledQer {} CompiledUrr {} Session {} Pdr {} Far {} Urr {}",

@@ -211,3 +211,20 @@ pub fn establishment(cp_seid: u64, ue: Ipv4Addr) -> SessionEstablishmentRequest 
         ..Default::default()
     }
 }
+
+/// A modification that switches the downlink tunnel (FAR 2) to `teid` at
+/// the gNB, asking for End Marker packets on the old one (SNDEM).
+pub fn switch_downlink(teid: u32) -> SessionModificationRequest {
+    SessionModificationRequest {
+        update_fars: vec![UpdateFar {
+            far_id: FarId(2),
+            update_forwarding_parameters: Some(UpdateForwardingParameters {
+                outer_header_creation: Some(OuterHeaderCreation::gtpu_v4(teid, GNB)),
+                pfcpsmreq_flags: Some(PfcpSmReqFlags::from_flags(&[PfcpSmReqFlags::SNDEM])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}

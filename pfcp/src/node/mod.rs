@@ -19,7 +19,9 @@
 //!   Stamp: the peer's sessions are removed, TS 23.007). This node's own
 //!   Recovery Time Stamp never changes.
 //! * **Sessions**: establishment, modification and deletion applied all or
-//!   nothing on a copy of the session model (see [`convert`]), compiled and
+//!   nothing on a copy of the session model (see [`convert`]; the node
+//!   keeps only the compiled rules and gets the model back from them with
+//!   `SessionRules::to_session`), compiled and
 //!   published to the [`Dataplane`]; **the response is held until the
 //!   dataplane applies the change** (DESIGN invariant 2). A full dataplane
 //!   queue defers the request (bounded), and after
@@ -611,7 +613,7 @@ impl<D: Dataplane> Node<D> {
         }
         let mut per_peer: HashMap<&NodeId, usize> = HashMap::new();
         for (seid, s) in &self.sessions {
-            if s.rules.seid != *seid || s.model.seid != *seid {
+            if s.rules.seid != *seid {
                 return Err(format!("session {seid} has rules of another SEID"));
             }
             for k in s.rules.tunnel_keys.iter() {

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use upf_core::compile::CompiledFar;
 use upf_core::rules::{self as m, ApplyAction, ReportingTriggers as Rt};
 use upf_core::usage::{Usage, UsageCounters};
 
@@ -236,7 +237,7 @@ impl<D: Dataplane> Node<D> {
                 continue;
             };
             let mut ready: Vec<(UsageSeed, Usage)> = Vec::new();
-            for u in &s.model.urrs {
+            for u in s.rules.urrs.iter().map(|u| &u.rule) {
                 let (Some(st), Some(c)) = (
                     s.urrs.iter_mut().find(|x| x.id == u.id),
                     s.rules.urr_counters(u.id),
@@ -298,11 +299,11 @@ impl<D: Dataplane> Node<D> {
         let Some(s) = self.sessions.get_mut(&seid) else {
             return false;
         };
-        let Some(pdr) = s.model.pdr(pdr_id) else {
+        let Some(pdr) = s.rules.pdr(pdr_id) else {
             return false;
         };
-        let qfi = pdr.pdi.qfi;
-        let Some(far) = pdr.far_id.and_then(|f| s.model.far(f)) else {
+        let qfi = pdr.qfi;
+        let Some(far) = s.rules.fars.get(usize::from(pdr.far)) else {
             return false;
         };
         let a = far.apply_action;
@@ -357,10 +358,10 @@ impl<D: Dataplane> Node<D> {
     /// Indication (the FAR whose Outer Header Creation targets it).
     pub fn session_for_remote_tunnel(&self, teid: u32, peer: IpAddr) -> Option<u64> {
         self.sessions.iter().find_map(|(seid, s)| {
-            s.model
+            s.rules
                 .fars
                 .iter()
-                .filter_map(|f| f.forwarding.as_ref()?.outer_header_creation)
+                .filter_map(CompiledFar::outer_header_creation)
                 .any(|o| {
                     o.teid == teid
                         && (o.ipv4.map(IpAddr::V4) == Some(peer)

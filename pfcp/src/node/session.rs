@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
-use upf_core::compile::{compile, SessionRules, TunnelKey};
+use upf_core::compile::{compile_owned, SessionRules, TunnelKey};
 use upf_core::rules::{self as m, ApplyAction, ReportingTriggers, Session};
 
 use super::convert::{self, rule_error, Failure};
@@ -24,9 +24,9 @@ pub(super) struct SessionState {
     pub cp: p::FSeid,
     /// The association the session belongs to.
     pub peer: NodeId,
-    /// The authoritative rule model.
-    pub model: Session,
-    /// The version published to the dataplane.
+    /// The version published to the dataplane. It is also the authoritative
+    /// rule model: [`SessionRules::to_session`] gives back the session it was
+    /// compiled from, so the node keeps the rules once.
     pub rules: Arc<SessionRules>,
     /// Reporting state per URR.
     pub urrs: Vec<UrrState>,
@@ -136,15 +136,16 @@ fn keys(f: &m::FTeid) -> impl Iterator<Item = TunnelKey> + '_ {
 }
 
 /// Triggers the node evaluates from the counters.
-pub(super) fn watched(model: &Session) -> bool {
+pub(super) fn watched(rules: &SessionRules) -> bool {
     let rt = ReportingTriggers::PERIO.0
         | ReportingTriggers::VOLTH.0
         | ReportingTriggers::TIMTH.0
         | ReportingTriggers::VOLQU.0
         | ReportingTriggers::TIMQU.0;
-    model
+    rules
         .urrs
         .iter()
+        .map(|u| &u.rule)
         .any(|u| u.reporting_triggers.0 & rt != 0 || u.time_quota.is_some())
 }
 
@@ -340,21 +341,23 @@ impl<D: Dataplane> Node<D> {
         Ok(())
     }
 
-    /// Compiles `model` and checks that its tunnels are free (or already
-    /// this session's).
+    /// Compiles `model` (moving it into the rules) and checks that its
+    /// tunnels are free (or already this session's).
     fn compile_checked(
         &self,
         seid: u64,
-        model: &Session,
+        model: Session,
         previous: Option<&SessionRules>,
     ) -> Result<SessionRules, Failure> {
-        let rules = compile(model, previous).map_err(|e| rule_error(&e))?;
+        let rules = compile_owned(model, previous).map_err(|e| rule_error(&e))?;
         for k in rules.tunnel_keys.iter() {
             if self.tunnels.get(k).is_some_and(|&o| o != seid) {
-                let pdr = model
+                // The first such PDR in the model's order.
+                let pdr = rules
                     .pdrs
                     .iter()
-                    .find(|p| p.pdi.local_fteid.is_some_and(|f| keys(&f).any(|x| x == *k)))
+                    .filter(|p| p.fteid.is_some_and(|f| keys(&f).any(|x| x == *k)))
+                    .min_by_key(|p| p.order)
                     .map_or(0, |p| p.id);
                 return Err(Failure::rule(FailedRuleId::Pdr(pdr)));
             }
@@ -407,7 +410,7 @@ impl<D: Dataplane> Node<D> {
         let mut alloc = Alloc::default();
         let built = self
             .create_rules(&mut model, &mut alloc, Creates::of_establishment(&r))
-            .and_then(|()| self.compile_checked(seid, &model, None));
+            .and_then(|()| self.compile_checked(seid, model, None));
         let rules = match built {
             Ok(rules) => Arc::new(rules),
             Err(f) => {
@@ -427,8 +430,12 @@ impl<D: Dataplane> Node<D> {
             self.tunnels.insert(*k, seid);
         }
         let now = self.now;
-        let urrs = model.urrs.iter().map(|u| UrrState::new(u, now)).collect();
-        if watched(&model) {
+        let urrs = rules
+            .urrs
+            .iter()
+            .map(|u| UrrState::new(&u.rule, now))
+            .collect();
+        if watched(&rules) {
             self.watched.insert(seid);
         }
         if let Some(a) = self.assocs.get_mut(&peer) {
@@ -436,13 +443,11 @@ impl<D: Dataplane> Node<D> {
         }
         let mut created = alloc.created;
         created.shrink_to_fit();
-        model.shrink_to_fit();
         self.sessions.insert(
             seid,
             Box::new(SessionState {
                 cp: r.cp_f_seid,
                 peer,
-                model,
                 rules,
                 urrs,
                 dl_episodes: Vec::new(),
@@ -495,7 +500,7 @@ impl<D: Dataplane> Node<D> {
         };
         let cp_seid = state.cp.seid;
         let old_rules = state.rules.clone();
-        let mut model = state.model.clone();
+        let mut model = state.rules.to_session();
         let mut alloc = Alloc {
             ue_v4: state.ue_v4,
             ..Default::default()
@@ -509,7 +514,7 @@ impl<D: Dataplane> Node<D> {
             &mut end_markers,
             &mut removed_urrs,
         );
-        let built = applied.and_then(|()| self.compile_checked(up, &model, Some(&old_rules)));
+        let built = applied.and_then(|()| self.compile_checked(up, model, Some(&old_rules)));
         let rules = match built {
             Ok(rules) => Arc::new(rules),
             Err(f) => {
@@ -535,7 +540,7 @@ impl<D: Dataplane> Node<D> {
             self.tunnels.insert(*k, up);
         }
         let now = self.now;
-        let is_watched = watched(&model);
+        let is_watched = watched(&rules);
         let (n3_4, n3_6) = (self.cfg.n3_ipv4, self.cfg.n3_ipv6);
         let (n9_4, n9_6) = (self.cfg.n9_ipv4, self.cfg.n9_ipv6);
         let n9 = n9_4.is_some() || n9_6.is_some();
@@ -548,7 +553,8 @@ impl<D: Dataplane> Node<D> {
                 old_rules.urr_counters(*id),
             ) {
                 let mut st = state.urrs.remove(i);
-                if let Some(u) = state.model.urr(*id) {
+                if let Some(u) = old_rules.urrs.iter().find(|u| u.rule.id == *id) {
+                    let u = &u.rule;
                     let trigger =
                         p::UsageReportTrigger::from_flags(&[p::UsageReportTrigger::TERMR]);
                     finals.push(FinalUsage {
@@ -559,7 +565,7 @@ impl<D: Dataplane> Node<D> {
             }
         }
         // New and updated URRs.
-        for u in &model.urrs {
+        for u in rules.urrs.iter().map(|u| &u.rule) {
             match state.urrs.iter_mut().find(|s| s.id == u.id) {
                 Some(st) => {
                     let c = rules.urr_counters(u.id);
@@ -575,7 +581,7 @@ impl<D: Dataplane> Node<D> {
             .pfcpsmreq_flags
             .is_some_and(|f| f.has(p::PfcpSmReqFlags::QAURR));
         let immer = p::UsageReportTrigger::from_flags(&[p::UsageReportTrigger::IMMER]);
-        for u in &model.urrs {
+        for u in rules.urrs.iter().map(|u| &u.rule) {
             if !(qaurr || r.query_urrs.iter().any(|q| q.urr_id.0 == u.id)) {
                 continue;
             }
@@ -593,7 +599,7 @@ impl<D: Dataplane> Node<D> {
         }
         // A buffering episode ends when its FAR stops buffering.
         state.dl_episodes.retain(|f| {
-            model
+            rules
                 .far(*f)
                 .is_some_and(|far| far.apply_action.contains(ApplyAction::BUFF))
         });
@@ -601,8 +607,6 @@ impl<D: Dataplane> Node<D> {
             state.cp = cp;
         }
         let new_cp_seid = state.cp.seid;
-        model.shrink_to_fit();
-        state.model = model;
         state.rules = rules;
         state.ue_v4 = alloc.ue_v4;
         if is_watched {
@@ -754,7 +758,7 @@ impl<D: Dataplane> Node<D> {
         let now = self.now;
         let termr = p::UsageReportTrigger::from_flags(&[p::UsageReportTrigger::TERMR]);
         let mut finals = Vec::new();
-        for u in &state.model.urrs {
+        for u in state.rules.urrs.iter().map(|u| &u.rule) {
             if let (Some(st), Some(c)) = (
                 state.urrs.iter_mut().find(|s| s.id == u.id),
                 state.rules.urr_counters(u.id),
