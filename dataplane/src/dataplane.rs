@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use crossbeam_queue::ArrayQueue;
 use upf_core::compile::SessionRules;
 use upf_core::counters::{DropReason, Stat};
-use upf_core::path::PathState;
+use upf_core::path::{PathConfig, PathState};
 use upf_core::publish::{Publisher, QueueFull};
 use upf_core::tables::{Tables, Update};
 
@@ -557,7 +557,10 @@ impl Dataplane {
                 steer: steering,
                 burst_size: config.burst_size,
                 idle_yield: config.idle_yield,
-                path: config.path.clone(),
+                path: PathConfig {
+                    egress_qos: config.attachments.iter().any(|a| a.egress.is_some()),
+                    ..config.path.clone()
+                },
                 tables: Tables::with_capacity(config.max_sessions),
                 state: PathState::new(&config.path),
                 sub,

@@ -597,7 +597,10 @@ fn a_hint_never_changes_the_result() {
 
 #[test]
 fn gbr_conformant_packets_are_green_whatever_the_qer_order() {
-    let cfg = config();
+    let cfg = PathConfig {
+        egress_qos: true,
+        ..config()
+    };
     // The downlink PDR has QERs [2, 1]; then [1, 2]. QER 2 is a session
     // AMBR (MBR only), QER 1 a GBR flow: a packet within the GBR is green
     // for the egress scheduler either way, and yellow above it.

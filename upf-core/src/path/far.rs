@@ -136,7 +136,9 @@ fn meter_and_count(
     let color = qer::meter(pdr, pdr.uplink, len, ctx.now_ns)?;
     urr::admit_and_count(pdr, pdr.uplink, len, ctx.now_ns)?;
     st.fwd_color = color;
-    st.fwd_qfi = qer::marking(pdr, pkt.tunnel.and_then(|t| t.qfi)).map(|m| m.0);
+    if ctx.cfg.egress_qos {
+        st.fwd_qfi = qer::marking(pdr, pkt.tunnel.and_then(|t| t.qfi)).map(|m| m.0);
+    }
     Ok(())
 }
 

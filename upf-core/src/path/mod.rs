@@ -108,6 +108,10 @@ pub struct PathConfig {
     pub mtu: u16,
     /// Error Indications sent per second for unknown TEIDs (per worker).
     pub error_indication_rate: u32,
+    /// Leave each forwarded packet's QFI in [`PathState::fwd_qfi`] for an
+    /// egress scheduler (off when nothing is scheduled: reading the QoS
+    /// marking costs a cache line per packet).
+    pub egress_qos: bool,
 }
 
 impl Default for PathConfig {
@@ -120,6 +124,7 @@ impl Default for PathConfig {
             dl_pdu_session_container: true,
             outer_ttl: 64,
             mtu: 1500,
+            egress_qos: false,
             error_indication_rate: 100,
         }
     }
@@ -206,7 +211,8 @@ pub struct PathState {
     pub ip_ident: u16,
     /// QFI of the last forwarded packet (the QoS flow it leaves in), for
     /// the egress scheduler: set with every [`Verdict::Forward`] that
-    /// carries user data, read right after it.
+    /// carries user data, read right after it (only with
+    /// [`PathConfig::egress_qos`]).
     pub fwd_qfi: Option<u8>,
     /// Meter color of the last forwarded packet: green is within the
     /// flow's guaranteed bit rate.
