@@ -237,13 +237,22 @@ pub struct DataplaneConfig {
     /// test machines; leave off in production, where workers own their
     /// cores. Env `UPF_IDLE_YIELD`.
     pub idle_yield: bool,
+    /// Mbufs in the packet pool (hugepage memory: about 2.3 KB each). Every
+    /// RX and TX descriptor of every queue, the packets in flight and up to
+    /// a quarter of the pool for downlink buffering come out of it; size it
+    /// to the ports' descriptor rings and `limits.buffer_packets_total`.
+    pub mbufs: u32,
 }
+
+/// Default of `dataplane.mbufs`.
+pub const DEFAULT_MBUFS: u32 = 8191;
 
 impl Default for DataplaneConfig {
     fn default() -> Self {
         DataplaneConfig {
             enabled: true,
             idle_yield: false,
+            mbufs: DEFAULT_MBUFS,
         }
     }
 }
@@ -1090,6 +1099,12 @@ impl Config {
     }
 
     fn validate_eal(&self) -> Result<()> {
+        if !(1023..=16_777_215).contains(&self.dataplane.mbufs) {
+            return Err(ConfigError::invalid(
+                "dataplane.mbufs",
+                format!("{} is outside 1023..=16777215", self.dataplane.mbufs),
+            ));
+        }
         let e = &self.eal;
         if !(64..=1_048_576).contains(&e.memory_mb) {
             return Err(ConfigError::invalid(
@@ -1697,6 +1712,7 @@ mod test {
             ("\"9\" = 90", "\"0\" = 90", "config: qos.priority.0: the key must be a 5QI in 1..=255"),
             ("max_sessions = 10000", "max_sessions = 0", "config: limits.max_sessions: 0 is outside 1..=10000000"),
             ("memory_mb = 256", "memory_mb = 8", "config: eal.memory_mb: 8 is outside 64..=1048576"),
+            ("mbufs = 8191", "mbufs = 100", "config: dataplane.mbufs: 100 is outside 1023..=16777215"),
             ("extra_args = []", "extra_args = [\"--vdev=net_null0\"]", "config: eal.extra_args[0]: --vdev is set by the UPF"),
             ("[ports.n6]\n", "[ports.n6]\nmtuu = 1\n", "config: ports.n6.mtuu: unknown field `mtuu`"),
             ("vdev = \"net_pcap1", "vdev = \"net_bogus1", "config: ports.n6.vdev: \"net_bogus1"),

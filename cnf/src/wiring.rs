@@ -190,6 +190,16 @@ pub fn dataplane_config(cfg: &Config) -> Result<DpConfig, WiringError> {
     dp.buffer_packets = per_worker;
     dp.buffer_per_session = cfg.limits.buffer_packets_per_session;
     dp.buffer_sessions = dp.max_sessions.clamp(1, per_worker.max(1024));
+    dp.mbufs = cfg.dataplane.mbufs;
+    let room = dp.buffer_packets_per_worker();
+    if room < per_worker {
+        tracing::warn!(
+            configured = per_worker,
+            usable = room,
+            mbufs = dp.mbufs,
+            "limits.buffer_packets_total is more than a quarter of dataplane.mbufs: each worker buffers at most {room} packets"
+        );
+    }
     dp.idle_yield = cfg.dataplane.idle_yield;
     dp.resolve_retry = Duration::from_millis(500);
     for (role, iface) in &cfg.interfaces {
