@@ -36,6 +36,7 @@ use std::sync::Arc;
 
 use upf_core::compile::{FarAction, SessionRules};
 use upf_core::counters::{DropReason, Stat};
+use upf_core::path::ControlEvent;
 
 use crate::mbuf::{free_bulk, Burst, Mbuf};
 use crate::worker::{push_drop, Worker};
@@ -365,12 +366,8 @@ impl<P> BufferStore<P> {
 /// of a buffering episode with NOCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BufferNotice {
-    /// Local SEID.
-    pub seid: u64,
-    /// PDR that detected the packet.
-    pub pdr_id: u16,
-    /// FAR that buffers.
-    pub far_id: u32,
+    /// The path's `Buffer` event for the packet.
+    pub event: ControlEvent,
     /// Ethdev port the packet arrived on.
     pub port_id: u16,
 }
@@ -389,35 +386,36 @@ fn buffers(rules: &SessionRules) -> bool {
         .any(|f| matches!(f.action, FarAction::Buffer { .. }))
 }
 
-/// What a `Buffer` verdict carries.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BufferVerdict {
-    pub seid: u64,
-    pub pdr_id: u16,
-    pub far_id: u32,
-    pub notify: bool,
-}
-
 impl Worker {
-    /// A packet the FAR buffers: kept in the store, or dropped when there
-    /// is no room; the control side hears of the episode's first one.
+    /// A packet the FAR buffers (`event` is the path's `Buffer` event for
+    /// it, of session `seid` and PDR `pdr_id`): kept in the store, or
+    /// dropped when there is no room; the control side hears of the
+    /// episode's first one when `notify`.
     #[cold]
     pub(crate) fn buffer_packet(
         &mut self,
         m: Mbuf,
         port_idx: usize,
-        v: BufferVerdict,
+        event: ControlEvent,
         drops: &mut Burst,
     ) {
-        // The frame stays here instead of going to the control thread.
-        self.state.counters.uncount(Stat::ToControl);
+        let ControlEvent::Buffer {
+            seid,
+            pdr_id,
+            notify,
+            ..
+        } = event
+        else {
+            self.send_to_control(m, event);
+            return;
+        };
         if self.buffer_replaying {
             // Buffered again on release: counted once.
             self.state.counters.uncount(Stat::Buffered);
         }
-        let rules = self.tables.session(v.seid);
+        let rules = self.tables.session(seid);
         let suggested = rules
-            .and_then(|r| r.pdrs.iter().find(|p| p.id == v.pdr_id))
+            .and_then(|r| r.pdrs.iter().find(|p| p.id == pdr_id))
             .and_then(|p| match &p.action {
                 Some(FarAction::Buffer { bar, .. }) => {
                     bar.and_then(|b| b.suggested_buffering_packets)
@@ -427,14 +425,9 @@ impl Worker {
         let limit = self.buffer.limit(suggested);
         let version = version_of(rules);
         let port_id = m.port();
-        let pos = self.buffer.open(v.seid, version);
-        if v.notify && !pos.is_some_and(|p| self.buffer.notified(p)) {
-            let notice = BufferNotice {
-                seid: v.seid,
-                pdr_id: v.pdr_id,
-                far_id: v.far_id,
-                port_id,
-            };
+        let pos = self.buffer.open(seid, version);
+        if notify && !pos.is_some_and(|p| self.buffer.notified(p)) {
+            let notice = BufferNotice { event, port_id };
             if self.buffer_notices.push(notice).is_ok() {
                 if let Some(p) = pos {
                     self.buffer.set_notified(p);

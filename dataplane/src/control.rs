@@ -306,12 +306,7 @@ impl Control {
         while let Some(b) = q.pop() {
             n += 1;
             self.pass(ControlFrame {
-                event: ControlEvent::Buffer {
-                    seid: b.seid,
-                    pdr_id: b.pdr_id,
-                    far_id: b.far_id,
-                    notify: true,
-                },
+                event: b.event,
                 port_id: b.port_id,
                 frame: Vec::new(),
             });

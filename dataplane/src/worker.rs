@@ -45,7 +45,7 @@ use upf_core::publish::Subscriber;
 use upf_core::qos::QUEUES;
 use upf_core::tables::Tables;
 
-use crate::buffer::{BufferNotice, BufferStore, BufferVerdict};
+use crate::buffer::{BufferNotice, BufferStore};
 use crate::clock::ManualClock;
 use crate::config::{AttachmentInfo, Routes};
 use crate::control::encode_event;
@@ -526,19 +526,8 @@ impl Worker {
                     push_drop(drops, m);
                 }
             }
-            Verdict::Control(ControlEvent::Buffer {
-                seid,
-                pdr_id,
-                far_id,
-                notify,
-            }) => {
-                let v = BufferVerdict {
-                    seid,
-                    pdr_id,
-                    far_id,
-                    notify,
-                };
-                self.buffer_packet(m, port_idx, v, drops);
+            Verdict::Control(ev @ ControlEvent::Buffer { .. }) => {
+                self.buffer_packet(m, port_idx, ev, drops);
             }
             Verdict::Control(ev) => self.send_to_control(m, ev),
             Verdict::Drop(_) => push_drop(drops, m),
@@ -637,7 +626,7 @@ impl Worker {
         }
     }
 
-    fn send_to_control(&mut self, mut m: Mbuf, ev: ControlEvent) {
+    pub(crate) fn send_to_control(&mut self, mut m: Mbuf, ev: ControlEvent) {
         if let Some(meta) = m.meta_mut::<PacketMeta>() {
             encode_event(meta, ev);
         }

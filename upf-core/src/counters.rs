@@ -175,7 +175,8 @@ counter_list! {
         EndMarker = "gtpu_end_marker",
         /// ICMP echo replies sent from UPF addresses.
         IcmpEchoReply = "icmp_echo_reply",
-        /// Packets handed to the control thread.
+        /// Packets handed to the control thread (buffered ones are counted
+        /// as `buffered` instead).
         ToControl = "to_control",
         /// Frames transmitted.
         Tx = "tx",

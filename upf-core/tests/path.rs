@@ -391,6 +391,9 @@ fn buffering_far_hands_frame_to_control_unchanged() {
         })
     );
     assert_eq!(b.data(), &frame[..]);
+    // Counted as buffered, not as handed to the control thread.
+    assert_eq!(st.counters.stats(Stat::Buffered), 1);
+    assert_eq!(st.counters.stats(Stat::ToControl), 0);
 }
 
 #[test]

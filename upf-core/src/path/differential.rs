@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{classify, process, Ctx, PathConfig, PathState, Verdict};
+use super::{classify, process, ControlEvent, Ctx, PathConfig, PathState, Verdict};
 use crate::buf::{PacketBuf, VecBuf};
 use crate::compile::compile;
 use crate::counters::{DropReason, Stat};
@@ -46,6 +46,9 @@ fn run(cfg: &PathConfig, tables: &Tables, frame: &[u8], ingress: Interface, fast
         let v = classify::general(&ctx, &mut st, ingress, &mut buf);
         match v {
             Verdict::Drop(reason) => st.counters.drop(reason),
+            // Buffered packets are counted as `buffered` (the dataplane keeps
+            // them), everything else handed over as `to_control`.
+            Verdict::Control(ControlEvent::Buffer { .. }) => {}
             Verdict::Control(_) => st.counters.stat(Stat::ToControl),
             Verdict::Forward { .. } | Verdict::Reply { .. } => {}
         }

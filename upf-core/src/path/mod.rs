@@ -325,6 +325,9 @@ pub fn process_hinted<B: PacketBuf>(
     let verdict = classify::classify(&ctx, state, ingress, buf);
     match verdict {
         Verdict::Drop(reason) => state.counters.drop(reason),
+        // Buffered packets are counted as `buffered` (the dataplane keeps
+        // them), everything else handed over as `to_control`.
+        Verdict::Control(ControlEvent::Buffer { .. }) => {}
         Verdict::Control(_) => state.counters.stat(Stat::ToControl),
         Verdict::Forward { .. } | Verdict::Reply { .. } => {}
     }
