@@ -90,6 +90,8 @@ pub struct Server<D> {
     node: Node<D>,
     /// At least one.
     sockets: Vec<UdpSocket>,
+    /// Whether each socket is bound to an IPv4 address (by index).
+    socket_v4: Vec<bool>,
     /// Peer address -> index of the socket it last sent to.
     peer_socket: HashMap<IpAddr, usize>,
     events: mpsc::Sender<NodeEvent>,
@@ -120,6 +122,7 @@ impl<D: Dataplane> Server<D> {
         for &a in addrs {
             sockets.push(UdpSocket::bind(a).await.map_err(|e| (Some(a), e))?);
         }
+        let socket_v4 = addrs.iter().map(SocketAddr::is_ipv4).collect();
         let (etx, erx) = mpsc::channel(4096);
         let (rtx, rrx) = mpsc::channel(4096);
         let (stx, srx) = watch::channel(false);
@@ -128,6 +131,7 @@ impl<D: Dataplane> Server<D> {
             Server {
                 node,
                 sockets,
+                socket_v4,
                 peer_socket: HashMap::new(),
                 events: etx,
                 reports: rrx,
@@ -155,11 +159,14 @@ impl<D: Dataplane> Server<D> {
 
     /// The socket a datagram to `dst` leaves from.
     fn socket_for(&self, dst: SocketAddr) -> &UdpSocket {
-        let i = self.peer_socket.get(&dst.ip()).copied().or_else(|| {
-            self.sockets
-                .iter()
-                .position(|s| s.local_addr().is_ok_and(|a| a.is_ipv4() == dst.is_ipv4()))
-        });
+        if self.sockets.len() == 1 {
+            return &self.sockets[0];
+        }
+        let i = self
+            .peer_socket
+            .get(&dst.ip())
+            .copied()
+            .or_else(|| self.socket_v4.iter().position(|&v4| v4 == dst.is_ipv4()));
         i.and_then(|i| self.sockets.get(i))
             .unwrap_or(&self.sockets[0])
     }
