@@ -620,9 +620,8 @@ impl Worker {
         for q in 0..QUEUES {
             let sched = self.egress.iter().flatten();
             let (sent, dropped) = sched.fold((0, 0), |(s, d), e| (s + e.sent[q], d + e.dropped[q]));
-            let (cs, cd) = (&self.shared.sched_sent[q], &self.shared.sched_dropped[q]);
-            cs.add(sent.wrapping_sub(cs.get()));
-            cd.add(dropped.wrapping_sub(cd.get()));
+            self.shared.sched_sent[q].set(sent);
+            self.shared.sched_dropped[q].set(dropped);
         }
     }
 

@@ -30,6 +30,12 @@ impl Counter {
     pub fn inc(&self) {
         self.add(1);
     }
+    /// Sets the value (a copy of a figure the owning thread keeps
+    /// elsewhere). Must only be called by the counter's owning thread.
+    #[inline]
+    pub fn set(&self, n: u64) {
+        self.0.store(n, Ordering::Relaxed);
+    }
     /// Current value.
     #[inline]
     pub fn get(&self) -> u64 {
