@@ -434,6 +434,23 @@ max_sessions = 5000
     }
 
     #[test]
+    fn packet_pool_and_buffering_from_config() {
+        let mut c = cfg();
+        c.dataplane.mbufs = 65_535;
+        c.limits.buffer_packets_total = 4_096;
+        c.validate().unwrap();
+        let d = dataplane_config(&c).unwrap();
+        assert_eq!(d.mbufs, 65_535);
+        // Two workers share the total; a quarter of the pool is room enough.
+        assert_eq!(d.buffer_packets, 2_048);
+        assert_eq!(d.buffer_packets_per_worker(), 2_048);
+        // A small pool caps what each worker buffers.
+        c.dataplane.mbufs = 4_095;
+        let d = dataplane_config(&c).unwrap();
+        assert_eq!(d.buffer_packets_per_worker(), 4_095 / 4 / 2);
+    }
+
+    #[test]
     fn node_from_config() {
         let n = node_config(&cfg(), 1_700_000_000).unwrap();
         assert_eq!(n.node_id, PfcpNodeId::Ipv4(Ipv4Addr::new(10, 0, 4, 2)));
