@@ -432,8 +432,8 @@ impl SessionDetail {
     /// workers run, with each URR's live usage counters. Network instances
     /// are not kept in compiled rules and show as absent.
     pub fn from_compiled(r: &SessionRules, meta: &SessionMeta) -> SessionDetail {
-        let qer_id = |i: &u16| r.qers.get(usize::from(*i)).map(|q| q.id);
-        let urr_id = |i: &u16| r.urrs.get(usize::from(*i)).map(|u| u.rule.id);
+        let qer_id = |i: &u8| r.qers.get(usize::from(*i)).map(|q| q.id);
+        let urr_id = |i: &u8| r.urrs.get(usize::from(*i)).map(|u| u.rule.id);
         let mut pdrs: Vec<PdrInfo> = r
             .pdrs
             .iter()

@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crossbeam_queue::ArrayQueue;
-use upf_core::compile::{SessionRules, INLINE_PDRS};
+use upf_core::compile::{EncapTemplate, SessionRules};
 use upf_core::counters::{Counter, DropReason, Stat, WorkerCounters};
 use upf_core::path::{process_hinted, ControlEvent, PathConfig, PathState, Verdict};
 use upf_core::publish::Subscriber;
@@ -62,19 +62,36 @@ use crate::steer::{lookup_key, owner, steer_key, LookupKey};
 
 /// Rule updates applied per loop iteration at most.
 pub const DRAIN_PER_POLL: usize = 64;
-/// How many packets later the usage counters of a session are prefetched.
+/// How many packets later the PDRs of a session are prefetched, and as
+/// many again the usage counters.
 const RULES_LAG: usize = 4;
+/// PDRs of a session prefetched: a session's PDRs are by precedence, and
+/// most packets match one of the first two (uplink and downlink default).
+const PREFETCH_PDRS: usize = 2;
 
-/// Prefetches the usage counters (their hot line) and the meters of the
-/// session's first PDRs.
+/// Prefetches the per-packet front of the session's first PDRs.
+#[inline]
+fn prefetch_pdrs(rules: &SessionRules) {
+    for l in rules.hot_lines(PREFETCH_PDRS) {
+        prefetch(l);
+    }
+}
+
+/// Prefetches the usage counters (their hot line), the meters and the
+/// prebuilt outer header of the session's first PDRs.
 #[inline]
 fn prefetch_usage(rules: &SessionRules) {
-    for pdr in rules.pdrs.iter().take(INLINE_PDRS) {
+    for pdr in rules.pdrs.iter().take(PREFETCH_PDRS) {
         for u in pdr.usage.iter() {
             prefetch(Arc::as_ptr(u));
         }
-        for m in pdr.ul_meters.iter().chain(pdr.dl_meters.iter()) {
+        for m in pdr.meters.iter() {
             prefetch(Arc::as_ptr(m));
+        }
+        if let Some(t) = rules.encaps.get(usize::from(pdr.encap)) {
+            let t = core::ptr::from_ref(t).cast::<u8>();
+            prefetch(t);
+            prefetch(t.wrapping_add(size_of::<EncapTemplate>() - 1));
         }
     }
 }
@@ -407,8 +424,8 @@ impl Worker {
                 prefetch(slot);
             }
         }
-        let hot = SessionRules::hot_line_offsets();
         let mut found: [Option<&Arc<SessionRules>>; RULES_LAG] = [None; RULES_LAG];
+        let mut pdrs_found: [Option<&Arc<SessionRules>>; RULES_LAG] = [None; RULES_LAG];
         for (i, k) in keys.iter().take(s.rx.len()).enumerate() {
             let rules = match *k {
                 Some(LookupKey::Tunnel(teid, addr)) => self.tables.lookup_tunnel(teid, addr),
@@ -417,18 +434,29 @@ impl Worker {
                 None => None,
             };
             if let Some(r) = rules {
-                // Only the lines the path reads (the PDR list and the front
-                // of each inline PDR): fewer prefetches in flight.
-                let p = Arc::as_ptr(r).cast::<u8>();
-                for &o in hot.iter() {
-                    prefetch(p.wrapping_add(o));
-                }
+                // The line that says where the PDRs are; a few packets
+                // later, the front of the first PDRs; as many packets
+                // later again, what they point to.
+                prefetch(
+                    Arc::as_ptr(r)
+                        .cast::<u8>()
+                        .wrapping_add(SessionRules::PDRS_LINE_OFFSET),
+                );
             }
-            if let Some(earlier) = core::mem::replace(&mut found[i % RULES_LAG], rules) {
-                prefetch_usage(earlier);
+            let slot = i % RULES_LAG;
+            if let Some(earlier) = core::mem::replace(&mut found[slot], rules) {
+                prefetch_pdrs(earlier);
+                if let Some(earliest) = pdrs_found[slot].replace(earlier) {
+                    prefetch_usage(earliest);
+                }
+            } else if let Some(earliest) = pdrs_found[slot].take() {
+                prefetch_usage(earliest);
             }
         }
         for r in found.into_iter().flatten() {
+            prefetch_pdrs(r);
+        }
+        for r in pdrs_found.into_iter().chain(found).flatten() {
             prefetch_usage(r);
         }
         for m in s.rx.iter().take(PREFETCH_AHEAD) {

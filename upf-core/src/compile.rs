@@ -72,14 +72,16 @@ pub struct CompiledPdr {
     pub sdf_trivial: bool,
     /// SDF filters are read in the uplink sense (source interface ACCESS).
     pub uplink: bool,
-    /// Some QER of the PDR closes the uplink gate.
-    pub ul_gate_closed: bool,
-    /// Some QER of the PDR closes the downlink gate.
-    pub dl_gate_closed: bool,
+    /// Some QER of the PDR closes the gate of the PDR's direction.
+    pub gate_closed: bool,
     /// Outer Header Removal removes a GTP-U tunnel header.
     pub removes_gtpu: bool,
     /// Required QFI.
     pub qfi: Option<u8>,
+    /// Index into [`SessionRules::encaps`] of the outer header this PDR's
+    /// packets get, prebuilt, when it does not depend on the packet (IPv4
+    /// GTP-U with a QFI known at compile time); [`NO_ENCAP`] if none.
+    pub encap: u8,
     /// Local F-TEID: packets must arrive in this tunnel.
     pub fteid: Option<FTeid>,
     /// UE address and S/D.
@@ -88,20 +90,19 @@ pub struct CompiledPdr {
     pub action: Option<FarAction>,
     /// Usage counters of the PDR's URRs.
     pub usage: Refs<Arc<UsageCounters>>,
-    /// Uplink meters of the PDR's QERs, in order.
-    pub ul_meters: Refs<Arc<Meter>>,
-    /// Downlink meters of the PDR's QERs, in order.
-    pub dl_meters: Refs<Arc<Meter>>,
-    /// The outer header this PDR's packets get, prebuilt, when it does not
-    /// depend on the packet (IPv4 GTP-U with a QFI known at compile time).
-    pub encap: Option<EncapTemplate>,
+    /// The meters of the PDR's QERs for the PDR's direction, in order.
+    pub meters: Refs<Arc<Meter>>,
     // Read by the control side and the general stages only.
-    /// SDF filters (any match detects; empty detects all).
-    pub sdf: Box<[SdfFilter]>,
+    /// SDF filters (any match detects; empty detects all), shared with
+    /// every session that has the same ([`crate::intern`]).
+    pub sdf: Arc<[SdfFilter]>,
     /// Indices into [`SessionRules::qers`], applied in order.
     pub qers: Indices,
     /// Indices into [`SessionRules::urrs`].
     pub urrs: Indices,
+    /// Position of the PDR in the session's PDR list (given back by
+    /// [`SessionRules::to_session`]).
+    pub order: u16,
     /// The FAR's ID.
     pub far_id: u32,
     /// Precedence.
@@ -117,15 +118,11 @@ pub struct CompiledPdr {
     /// QoS marking for packets sent into a tunnel: QFI, RQI, PPI of the
     /// first QER that sets a QFI.
     pub marking: Option<(u8, bool, Option<u8>)>,
-    /// What `assigned` means for this PDR.
-    pub assigned: Assigned,
     // Kept for [`SessionRules::to_session`] only.
-    /// The PDI's Network Instance.
-    pub network_instance: Option<Box<[u8]>>,
+    /// The PDI's Network Instance, shared ([`crate::intern`]).
+    pub network_instance: Option<Arc<[u8]>>,
     /// The PDI's rarely given parts, when it has any.
     pub extra: Option<Box<PdrExtra>>,
-    /// Position of the PDR in the session's PDR list.
-    pub order: u16,
 }
 
 /// The parts of a PDI the packet path does not read and a session seldom
@@ -156,10 +153,14 @@ impl CompiledPdr {
     }
 }
 
+/// [`CompiledPdr::encap`] of a PDR without a prebuilt outer header.
+pub const NO_ENCAP: u8 = u8::MAX;
+
 /// A prebuilt outer IPv4/UDP/GTP-U header (with the PDU Session Container
 /// when the PDR's packets carry one). Total length, identification, TTL,
 /// source address and checksums are left zero and written per packet.
-#[derive(Debug, Clone, Copy)]
+/// PDRs that forward into the same tunnel with the same marking share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncapTemplate {
     /// The header bytes.
     pub bytes: [u8; ENCAP_TEMPLATE_MAX],
@@ -255,16 +256,20 @@ fn encap_template(pdr: &CompiledPdr) -> Option<EncapTemplate> {
 }
 
 /// A PDR's dense QER or URR indices, inline: a session validates to at
-/// most [`MAX_REFS_PER_PDR`] of each, so no PDR needs an allocation for them.
+/// most [`MAX_REFS_PER_PDR`] of each, so no PDR needs an allocation for
+/// them, and to at most [`crate::rules::MAX_QERS`] QERs and
+/// [`crate::rules::MAX_URRS`] URRs, so a byte holds an index.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Indices {
     len: u8,
-    ids: [u16; MAX_REFS_PER_PDR],
+    ids: [u8; MAX_REFS_PER_PDR],
 }
 
-impl FromIterator<u16> for Indices {
+const _: () = assert!(crate::rules::MAX_QERS <= 256 && crate::rules::MAX_URRS <= 256);
+
+impl FromIterator<u8> for Indices {
     /// Keeps the first [`MAX_REFS_PER_PDR`] (validation refuses more).
-    fn from_iter<I: IntoIterator<Item = u16>>(iter: I) -> Self {
+    fn from_iter<I: IntoIterator<Item = u8>>(iter: I) -> Self {
         let mut out = Indices::default();
         for (slot, id) in out.ids.iter_mut().zip(iter) {
             *slot = id;
@@ -275,43 +280,46 @@ impl FromIterator<u16> for Indices {
 }
 
 impl core::ops::Deref for Indices {
-    type Target = [u16];
+    type Target = [u8];
     #[inline]
-    fn deref(&self) -> &[u16] {
+    fn deref(&self) -> &[u8] {
         &self.ids[..usize::from(self.len)]
     }
 }
 
-/// A short list kept inline (two entries cover the common PDR: a session
-/// AMBR and a flow QER, one or two URRs), on the heap beyond that.
-#[derive(Debug, Clone)]
+/// A PDR's usage counters or meters: two words, the one entry of the
+/// common PDR (one URR, one metered QER) inline, more on the heap.
+#[derive(Debug, Clone, Default)]
 pub enum Refs<T> {
-    /// Up to two entries.
-    Inline(ArrayVec<T, 2>),
-    /// More.
-    Heap(Box<[T]>),
-}
-
-impl<T> Default for Refs<T> {
-    fn default() -> Self {
-        Refs::Inline(ArrayVec::new())
-    }
+    /// None.
+    #[default]
+    None,
+    /// One.
+    One(T),
+    /// More (validation allows [`MAX_REFS_PER_PDR`]), behind a thin
+    /// pointer.
+    Many(Box<ArrayVec<T, MAX_REFS_PER_PDR>>),
 }
 
 impl<T> FromIterator<T> for Refs<T> {
-    /// Allocates only for more than two entries.
+    /// Allocates only for more than one entry; keeps the first
+    /// [`MAX_REFS_PER_PDR`] (validation refuses more).
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         let mut iter = iter.into_iter();
-        let mut inline = ArrayVec::new();
-        for x in iter.by_ref() {
-            if let Err(e) = inline.try_push(x) {
-                let mut v: Vec<T> = inline.into_iter().collect();
-                v.push(e.element());
-                v.extend(iter);
-                return Refs::Heap(v.into_boxed_slice());
-            }
-        }
-        Refs::Inline(inline)
+        let Some(first) = iter.next() else {
+            return Refs::None;
+        };
+        let Some(second) = iter.next() else {
+            return Refs::One(first);
+        };
+        let mut v = ArrayVec::new();
+        v.extend(
+            [first, second]
+                .into_iter()
+                .chain(iter)
+                .take(MAX_REFS_PER_PDR),
+        );
+        Refs::Many(Box::new(v))
     }
 }
 
@@ -320,55 +328,9 @@ impl<T> core::ops::Deref for Refs<T> {
     #[inline]
     fn deref(&self) -> &[T] {
         match self {
-            Refs::Inline(a) => a,
-            Refs::Heap(b) => b,
-        }
-    }
-}
-
-/// A PDR list stored inline for the common small session, so the packet
-/// path finds the PDRs on the same cache lines as the session.
-#[derive(Debug, Clone, Default)]
-pub struct PdrList {
-    inline: ArrayVec<CompiledPdr, INLINE_PDRS>,
-    spill: Box<[CompiledPdr]>,
-}
-
-/// PDRs kept inline in [`SessionRules`].
-pub const INLINE_PDRS: usize = 2;
-
-impl PdrList {
-    fn new(pdrs: Vec<CompiledPdr>) -> Self {
-        if pdrs.len() <= INLINE_PDRS {
-            PdrList {
-                inline: pdrs.into_iter().collect(),
-                spill: Box::default(),
-            }
-        } else {
-            PdrList {
-                inline: ArrayVec::new(),
-                spill: pdrs.into_boxed_slice(),
-            }
-        }
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [CompiledPdr] {
-        if self.spill.is_empty() {
-            &mut self.inline
-        } else {
-            &mut self.spill
-        }
-    }
-}
-
-impl core::ops::Deref for PdrList {
-    type Target = [CompiledPdr];
-    #[inline]
-    fn deref(&self) -> &[CompiledPdr] {
-        if self.spill.is_empty() {
-            &self.inline
-        } else {
-            &self.spill
+            Refs::None => &[],
+            Refs::One(x) => core::slice::from_ref(x),
+            Refs::Many(v) => v,
         }
     }
 }
@@ -415,8 +377,9 @@ pub struct CompiledFar {
     pub bar_id: Option<BarId>,
     /// Mask of the Transport Level Marking (its ToS is in the action).
     pub tos_mask: u8,
-    /// Network Instance of the forwarding parameters.
-    pub network_instance: Option<Box<[u8]>>,
+    /// Network Instance of the forwarding parameters, shared
+    /// ([`crate::intern`]).
+    pub network_instance: Option<Arc<[u8]>>,
     /// What the action and the fields above do not say, when there is any.
     pub extra: Option<Box<FarExtra>>,
 }
@@ -463,12 +426,12 @@ impl CompiledFar {
         if self.gives_back(forwarding.as_ref()) && duplicating.is_empty() {
             self.network_instance = forwarding
                 .and_then(|f| f.network_instance)
-                .map(Vec::into_boxed_slice);
+                .map(crate::intern::network_instance);
         } else {
             self.network_instance = forwarding
                 .as_ref()
-                .and_then(|f| f.network_instance.as_deref())
-                .map(Box::from);
+                .and_then(|f| f.network_instance.clone())
+                .map(crate::intern::network_instance);
             self.extra = Some(Box::new(FarExtra {
                 forwarding,
                 duplicating,
@@ -592,8 +555,9 @@ pub struct CompiledUrr {
 pub struct SessionRules {
     /// Local SEID.
     pub seid: u64,
-    /// PDRs by ascending precedence (ties by PDR ID).
-    pub pdrs: PdrList,
+    /// PDRs by ascending precedence (ties by PDR ID), in one allocation
+    /// of their exact count.
+    pub pdrs: Box<[CompiledPdr]>,
     /// FARs.
     pub fars: Box<[CompiledFar]>,
     /// QERs.
@@ -606,36 +570,49 @@ pub struct SessionRules {
     pub ue_v4: Box<[(Ipv4Addr, u8)]>,
     /// UE IPv6 prefixes the session is found by.
     pub ue_v6: Box<[(Ipv6Addr, u8)]>,
+    /// Prebuilt outer headers of the PDRs ([`CompiledPdr::encap`]), each
+    /// once.
+    pub encaps: Box<[EncapTemplate]>,
     /// BARs, as given.
     pub bars: Box<[Bar]>,
+    /// The session's UE addresses, for PDRs that give none of their own
+    /// (see [`SessionRules::assigned`]).
+    pub session_assigned: Assigned,
 }
 
 impl SessionRules {
-    /// Offsets from the start of a `SessionRules` of the cache lines the
-    /// packet path reads for every packet (the PDR list and the front of
-    /// each inline PDR), for the dataplane to prefetch. A hint: a wrong
-    /// offset costs time, never correctness.
-    pub fn hot_line_offsets() -> ArrayVec<usize, 16> {
-        let mut v = ArrayVec::new();
-        let list = core::mem::offset_of!(SessionRules, pdrs);
-        v.push(list);
-        // `ArrayVec` is `repr(C)`: its length, then its elements.
-        let inline = list
-            + core::mem::offset_of!(PdrList, inline)
-            + (core::mem::size_of::<ArrayVec<CompiledPdr, INLINE_PDRS>>()
-                - INLINE_PDRS * core::mem::size_of::<CompiledPdr>());
-        for i in 0..INLINE_PDRS {
-            let start = inline + i * core::mem::size_of::<CompiledPdr>();
-            let mut o = start;
-            while o < start + PDR_HOT_BYTES && !v.is_full() {
-                v.push(o);
-                o += 64;
-            }
-            if !v.is_full() {
-                v.push(start + PDR_HOT_BYTES - 1);
-            }
+    /// Offset from the start of a `SessionRules` of the cache line that
+    /// holds where its PDRs are, for the dataplane to prefetch.
+    pub const PDRS_LINE_OFFSET: usize = core::mem::offset_of!(SessionRules, pdrs);
+
+    /// The cache lines the packet path reads for every packet from the
+    /// first `n` PDRs (the front of each), for the dataplane to prefetch.
+    /// A hint: a wrong line costs time, never correctness.
+    #[inline]
+    pub fn hot_lines(&self, n: usize) -> impl Iterator<Item = *const u8> + '_ {
+        self.pdrs.iter().take(n).flat_map(|p| {
+            let start = core::ptr::from_ref(p).cast::<u8>();
+            let first = start as usize & !63;
+            let last = (start as usize + PDR_HOT_BYTES - 1) & !63;
+            (first..=last)
+                .step_by(64)
+                .map(move |a| start.wrapping_offset(a as isize - start as isize))
+        })
+    }
+
+    /// What `assigned` in the SDF filters of `p` (one of these rules'
+    /// PDRs) stands for: the PDR's UE address, else the session's.
+    pub fn assigned(&self, p: &CompiledPdr) -> Assigned {
+        match &p.ue_ip {
+            Some(ue) => Assigned {
+                v4: ue.ipv4.or(self.session_assigned.v4),
+                v6: ue
+                    .ipv6
+                    .map(|a| (a, ue.ipv6_prefix_len))
+                    .or(self.session_assigned.v6),
+            },
+            None => self.session_assigned,
         }
-        v
     }
 
     /// The session these rules were compiled from: the same rules, in the
@@ -730,7 +707,7 @@ pub fn compile(
     previous: Option<&SessionRules>,
 ) -> Result<SessionRules, RuleError> {
     let mut rules = compile_rules(session, previous)?;
-    for p in rules.pdrs.as_mut_slice() {
+    for p in rules.pdrs.iter_mut() {
         let pdi = &session.pdrs[usize::from(p.order)].pdi;
         p.keep(Kept {
             sdf_filters: pdi.sdf_filters.clone(),
@@ -753,7 +730,7 @@ pub fn compile_owned(
     previous: Option<&SessionRules>,
 ) -> Result<SessionRules, RuleError> {
     let mut rules = compile_rules(&session, previous)?;
-    for p in rules.pdrs.as_mut_slice() {
+    for p in rules.pdrs.iter_mut() {
         let pdi = &mut session.pdrs[usize::from(p.order)].pdi;
         p.keep(Kept {
             sdf_filters: core::mem::take(&mut pdi.sdf_filters),
@@ -780,8 +757,8 @@ struct Kept {
 
 impl CompiledPdr {
     fn keep(&mut self, k: Kept) {
-        self.sdf = k.sdf_filters.into_boxed_slice();
-        self.network_instance = k.network_instance.map(Vec::into_boxed_slice);
+        self.sdf = crate::intern::sdf_filters(k.sdf_filters);
+        self.network_instance = k.network_instance.map(crate::intern::network_instance);
         if k.application_id.is_some()
             || !k.framed_routes_v4.is_empty()
             || !k.framed_routes_v6.is_empty()
@@ -910,16 +887,6 @@ fn compile_rules(
         .enumerate()
         .map(|(order, pdr)| {
             let pdi = &pdr.pdi;
-            let assigned = match &pdi.ue_ip {
-                Some(ue) => Assigned {
-                    v4: ue.ipv4.or(session_assigned.v4),
-                    v6: ue
-                        .ipv6
-                        .map(|a| (a, ue.ipv6_prefix_len))
-                        .or(session_assigned.v6),
-                },
-                None => session_assigned,
-            };
             CompiledPdr {
                 id: pdr.id,
                 precedence: pdr.precedence,
@@ -927,8 +894,7 @@ fn compile_rules(
                 uplink: pdi.source_interface.is_uplink_source(),
                 fteid: pdi.local_fteid,
                 ue_ip: pdi.ue_ip,
-                assigned,
-                sdf: Box::default(),
+                sdf: crate::intern::no_sdf_filters(),
                 qfi: pdi.qfi,
                 outer_header_removal: pdr.outer_header_removal,
                 far: pdr
@@ -939,21 +905,21 @@ fn compile_rules(
                     .qer_ids
                     .iter()
                     .filter_map(|&id| index_of(&session.qers, id, |q| q.id))
+                    .map(|i| i as u8)
                     .collect(),
                 urrs: pdr
                     .urr_ids
                     .iter()
                     .filter_map(|&id| index_of(&session.urrs, id, |u| u.id))
+                    .map(|i| i as u8)
                     .collect(),
                 action: None,
                 far_id: pdr.far_id.unwrap_or(0),
-                ul_gate_closed: false,
-                dl_gate_closed: false,
+                gate_closed: false,
                 marking: None,
-                ul_meters: Refs::default(),
-                dl_meters: Refs::default(),
+                meters: Refs::default(),
                 usage: Refs::default(),
-                encap: None,
+                encap: NO_ENCAP,
                 removes_gtpu: pdr
                     .outer_header_removal
                     .is_some_and(OuterHeaderRemoval::removes_gtpu),
@@ -975,24 +941,36 @@ fn compile_rules(
         })
         .collect();
     pdrs.sort_by_key(|p| (p.precedence, p.id));
+    let mut encaps = Vec::new();
     for p in &mut pdrs {
         p.action = fars.get(usize::from(p.far)).map(|f| f.action.clone());
         let pqers = || p.qers.iter().map(|&q| &qers[usize::from(q)]);
+        let uplink = p.uplink;
         for q in pqers() {
-            p.ul_gate_closed |= q.ul_closed;
-            p.dl_gate_closed |= q.dl_closed;
+            p.gate_closed |= if uplink { q.ul_closed } else { q.dl_closed };
             if p.marking.is_none() {
                 p.marking = q.qfi.map(|qfi| (qfi, q.rqi, q.ppi));
             }
         }
-        p.ul_meters = pqers().filter_map(|q| q.ul_meter.clone()).collect();
-        p.dl_meters = pqers().filter_map(|q| q.dl_meter.clone()).collect();
+        p.meters = pqers()
+            .filter_map(|q| if uplink { &q.ul_meter } else { &q.dl_meter }.clone())
+            .collect();
         p.usage = p
             .urrs
             .iter()
             .map(|&u| urrs[usize::from(u)].counters.clone())
             .collect();
-        p.encap = encap_template(p);
+        if let Some(t) = encap_template(p) {
+            p.encap = match encaps.iter().position(|e| *e == t) {
+                Some(i) => i as u8,
+                None if encaps.len() < usize::from(NO_ENCAP) => {
+                    encaps.push(t);
+                    (encaps.len() - 1) as u8
+                }
+                // Past 255 distinct headers, the rest are built per packet.
+                None => NO_ENCAP,
+            };
+        }
     }
 
     let mut tunnel_keys = Vec::new();
@@ -1034,14 +1012,16 @@ fn compile_rules(
 
     Ok(SessionRules {
         seid: session.seid,
-        pdrs: PdrList::new(pdrs),
+        pdrs: pdrs.into_boxed_slice(),
         fars,
         qers,
         urrs,
         tunnel_keys: tunnel_keys.into_boxed_slice(),
         ue_v4: ue_v4.into_boxed_slice(),
         ue_v6: ue_v6.into_boxed_slice(),
+        encaps: encaps.into_boxed_slice(),
         bars: session.bars.clone().into_boxed_slice(),
+        session_assigned,
     })
 }
 
@@ -1094,10 +1074,10 @@ mod test {
     use super::*;
 
     #[test]
-    fn hot_line_offsets_point_at_the_inline_pdrs() {
+    fn hot_lines_cover_the_front_of_the_first_pdrs() {
         let mut s = Session::new(1);
         s.create_far(crate::rules::Far::drop(1)).unwrap();
-        for id in 1..=2 {
+        for id in 1..=3 {
             s.create_pdr(crate::rules::Pdr {
                 id,
                 precedence: u32::from(id),
@@ -1110,14 +1090,16 @@ mod test {
             .unwrap();
         }
         let r = compile(&s, None).unwrap();
-        let base = core::ptr::from_ref(&r) as usize;
-        let offs = SessionRules::hot_line_offsets();
+        let lines: Vec<usize> = r.hot_lines(2).map(|l| l as usize).collect();
         for (i, pdr) in r.pdrs.iter().enumerate() {
-            let at = core::ptr::from_ref(pdr) as usize - base;
-            assert!(offs.contains(&at), "PDR {i} at {at}: {offs:?}");
-            assert!(offs.contains(&(at + PDR_HOT_BYTES - 1)));
+            let at = core::ptr::from_ref(pdr) as usize;
+            let covered = (at..at + PDR_HOT_BYTES).all(|b| lines.contains(&(b & !63)));
+            assert_eq!(covered, i < 2, "PDR {i}");
         }
-        const { assert!(PDR_HOT_BYTES <= 256) };
+        assert!(lines.iter().all(|&l| l % 64 == 0) && lines.len() <= 10);
+        let base = core::ptr::from_ref(&r) as usize;
+        let pdrs = core::ptr::from_ref(&r.pdrs) as usize - base;
+        assert_eq!(pdrs, SessionRules::PDRS_LINE_OFFSET);
     }
 
     /// The shape of a common session: uplink and downlink PDRs with network
@@ -1248,18 +1230,30 @@ mod test {
     }
 
     #[test]
+    fn refs_allocate_only_past_one() {
+        let r: Refs<u32> = core::iter::empty().collect();
+        assert!(matches!(r, Refs::None) && r.is_empty());
+        let r: Refs<u32> = [7].into_iter().collect();
+        assert!(matches!(r, Refs::One(7)) && *r == [7]);
+        let r: Refs<u32> = (0..12).collect();
+        assert!(matches!(r, Refs::Many(_)));
+        assert_eq!(*r, [0, 1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    #[test]
     fn compiled_sizes_stay_small() {
         // A session's hot data should stay within a few cache lines: the
         // fast path prefetches it whole. The per-packet front of a PDR is
-        // four lines; what only the control side reads follows it.
-        assert_eq!(PDR_HOT_BYTES, 256);
+        // two lines; what only the control side reads follows it.
+        assert_eq!(PDR_HOT_BYTES, 128);
+        assert_eq!(core::mem::size_of::<Refs<Arc<Meter>>>(), 16);
         assert!(
-            core::mem::size_of::<CompiledPdr>() <= 384,
+            core::mem::size_of::<CompiledPdr>() <= 208,
             "{}",
             core::mem::size_of::<CompiledPdr>()
         );
         assert!(
-            core::mem::size_of::<SessionRules>() <= 912,
+            core::mem::size_of::<SessionRules>() <= 192,
             "{}",
             core::mem::size_of::<SessionRules>()
         );

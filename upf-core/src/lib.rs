@@ -9,6 +9,7 @@
 pub mod buf;
 pub mod compile;
 pub mod counters;
+pub mod intern;
 pub mod lab;
 pub mod path;
 pub mod publish;

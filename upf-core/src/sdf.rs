@@ -45,7 +45,7 @@ pub enum SdfError {
 pub const MAX_PORT_RANGES: usize = 8;
 
 /// Permit or deny.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Packets matching are detected.
     Permit,
@@ -54,7 +54,7 @@ pub enum Action {
 }
 
 /// Direction the description is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// `in`: written for uplink (from the UE).
     In,
@@ -63,7 +63,7 @@ pub enum Direction {
 }
 
 /// An address match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AddrMatch {
     /// Any address.
     Any,
@@ -76,7 +76,7 @@ pub enum AddrMatch {
 }
 
 /// An inclusive port range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PortRange {
     /// First port.
     pub lo: u16,
@@ -85,7 +85,7 @@ pub struct PortRange {
 }
 
 /// One side of a flow description.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Endpoint {
     /// `!`: the address match is inverted.
     pub negate: bool,
@@ -96,7 +96,7 @@ pub struct Endpoint {
 }
 
 /// A parsed IPFilterRule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FlowDescription {
     /// Permit or deny.
     pub action: Action,
@@ -111,7 +111,7 @@ pub struct FlowDescription {
 }
 
 /// An SDF filter (§8.2.5): a flow description and/or other matches.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
 pub struct SdfFilter {
     /// Flow description.
     pub flow: Option<FlowDescription>,

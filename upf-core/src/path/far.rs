@@ -22,8 +22,7 @@ pub(crate) fn apply<B: PacketBuf>(
     rules: &SessionRules,
     pdr: &CompiledPdr,
 ) -> Verdict {
-    let uplink = pdr.uplink;
-    if let Err(reason) = qer::enforce(pdr, uplink) {
+    if let Err(reason) = qer::enforce(pdr) {
         return Verdict::Drop(reason);
     }
     let Some(FarAction::Forward(fwd)) = &pdr.action else {
@@ -49,7 +48,7 @@ pub(crate) fn apply<B: PacketBuf>(
     }
 
     // A prebuilt outer header: the common downlink case.
-    if let Some(t) = &pdr.encap {
+    if let Some(t) = rules.encaps.get(usize::from(pdr.encap)) {
         if !t.with_psc || ctx.cfg.dl_pdu_session_container || fwd.destination != Interface::Access {
             return apply_template(
                 ctx,
@@ -133,7 +132,7 @@ fn meter_and_count(
     pkt: &Pkt,
     len: usize,
 ) -> Result<(), DropReason> {
-    let color = qer::meter(pdr, pdr.uplink, len, ctx.now_ns)?;
+    let color = qer::meter(pdr, len, ctx.now_ns)?;
     urr::admit_and_count(pdr, pdr.uplink, len, ctx.now_ns)?;
     st.fwd_color = color;
     if ctx.cfg.egress_qos {

@@ -65,11 +65,10 @@ pub(crate) fn match_pdr<'r>(
             continue;
         };
         if ue_matches(pdr, &k)
-            && (pdr.sdf.is_empty()
-                || pdr
-                    .sdf
-                    .iter()
-                    .any(|f| f.matches(&k, &pdr.assigned, pdr.uplink)))
+            && (pdr.sdf.is_empty() || {
+                let assigned = rules.assigned(pdr);
+                pdr.sdf.iter().any(|f| f.matches(&k, &assigned, pdr.uplink))
+            })
         {
             return Ok(pdr);
         }

@@ -9,15 +9,10 @@ use crate::compile::CompiledPdr;
 use crate::counters::DropReason;
 use crate::qos::Color;
 
-/// Checks the gates of the PDR's QERs for a packet in direction `uplink`.
+/// Checks the gates of the PDR's QERs (for the PDR's direction).
 #[inline]
-pub(crate) fn enforce(pdr: &CompiledPdr, uplink: bool) -> Result<(), DropReason> {
-    let closed = if uplink {
-        pdr.ul_gate_closed
-    } else {
-        pdr.dl_gate_closed
-    };
-    if closed {
+pub(crate) fn enforce(pdr: &CompiledPdr) -> Result<(), DropReason> {
+    if pdr.gate_closed {
         Err(DropReason::GateClosed)
     } else {
         Ok(())
@@ -25,20 +20,12 @@ pub(crate) fn enforce(pdr: &CompiledPdr, uplink: bool) -> Result<(), DropReason>
 }
 
 /// Meters a packet of `bytes` through the PDR's QERs in order (the
-/// session-AMBR QER and the flow QER alike). Red at any of them drops it;
-/// the color returned is the one the egress scheduler uses.
+/// session-AMBR QER and the flow QER alike; the meters of the PDR's
+/// direction). Red at any of them drops it; the color returned is the one
+/// the egress scheduler uses.
 #[inline(always)]
-pub(crate) fn meter(
-    pdr: &CompiledPdr,
-    uplink: bool,
-    bytes: usize,
-    now_ns: u64,
-) -> Result<Color, DropReason> {
-    let meters: &[_] = if uplink {
-        &pdr.ul_meters
-    } else {
-        &pdr.dl_meters
-    };
+pub(crate) fn meter(pdr: &CompiledPdr, bytes: usize, now_ns: u64) -> Result<Color, DropReason> {
+    let meters: &[_] = &pdr.meters;
     // Green (within a guaranteed bit rate) when some QER with a GBR finds
     // it so, whatever the order of the QERs (QERs without a GBR say
     // yellow).

@@ -66,11 +66,34 @@ struct Bucket {
     tokens: AtomicI64,
     /// Token units per nanosecond, `RATE_SHIFT` fractional bits.
     rate: u64,
-    /// Capacity in token units.
+    /// Capacity in token units; negative: the meter has no such bucket
+    /// (no tag beside it, so a meter is 32 bytes smaller).
     size: i64,
 }
 
 impl Bucket {
+    fn absent() -> Self {
+        Bucket {
+            tokens: AtomicI64::new(0),
+            rate: 0,
+            size: -1,
+        }
+    }
+
+    /// A bucket for `bps` with `burst` bytes, or none for rate 0.
+    fn for_rate(bps: u64, burst: u64) -> Self {
+        if bps > 0 {
+            Bucket::new(bps, burst)
+        } else {
+            Bucket::absent()
+        }
+    }
+
+    #[inline]
+    fn present(&self) -> bool {
+        self.size >= 0
+    }
+
     fn new(bps: u64, burst: u64) -> Self {
         let bytes_per_s = u128::from(bps) / 8;
         // Rounded up: each refill truncates less than one unit, so the rate
@@ -112,10 +135,10 @@ impl Bucket {
 /// A trTCM meter; see the module documentation.
 #[derive(Debug)]
 pub struct Meter {
-    cfg: MeterConfig,
-    peak: Option<Bucket>,
-    committed: Option<Bucket>,
     last_ns: AtomicU64,
+    peak: Bucket,
+    committed: Bucket,
+    cfg: MeterConfig,
 }
 
 impl Meter {
@@ -123,8 +146,8 @@ impl Meter {
     pub fn new(cfg: MeterConfig, now_ns: u64) -> Self {
         Meter {
             cfg,
-            peak: (cfg.pir_bps > 0).then(|| Bucket::new(cfg.pir_bps, cfg.pbs)),
-            committed: (cfg.cir_bps > 0).then(|| Bucket::new(cfg.cir_bps, cfg.cbs)),
+            peak: Bucket::for_rate(cfg.pir_bps, cfg.pbs),
+            committed: Bucket::for_rate(cfg.cir_bps, cfg.cbs),
             last_ns: AtomicU64::new(now_ns),
         }
     }
@@ -139,14 +162,13 @@ impl Meter {
     pub fn color(&self, bytes: u64, now_ns: u64) -> Color {
         self.refill(now_ns);
         let units = (bytes << UNIT_SHIFT).min(i64::MAX as u64) as i64;
-        if let Some(p) = &self.peak {
-            if !p.take(units) {
-                return Color::Red;
-            }
+        if self.peak.present() && !self.peak.take(units) {
+            return Color::Red;
         }
-        match &self.committed {
-            Some(c) if c.take(units) => Color::Green,
-            _ => Color::Yellow,
+        if self.committed.present() && self.committed.take(units) {
+            Color::Green
+        } else {
+            Color::Yellow
         }
     }
 
@@ -165,11 +187,10 @@ impl Meter {
             return;
         }
         let elapsed = now_ns - last;
-        if let Some(p) = &self.peak {
-            p.credit(elapsed);
-        }
-        if let Some(c) = &self.committed {
-            c.credit(elapsed);
+        for b in [&self.peak, &self.committed] {
+            if b.present() {
+                b.credit(elapsed);
+            }
         }
     }
 }
