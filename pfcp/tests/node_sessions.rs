@@ -46,15 +46,16 @@ fn open5gs_establishment_choose_id_v4_v6_cp_function_and_bar() {
         "PDR 1 chose nothing"
     );
     let rules = h.node.session_rules(up).unwrap().clone();
-    assert!(rules.tunnel_keys.contains(&TunnelKey {
+    let keys: Vec<_> = rules.tunnel_keys().collect();
+    assert!(keys.contains(&TunnelKey {
         teid,
         addr: IpAddr::V4(UPF)
     }));
-    assert!(rules.tunnel_keys.contains(&TunnelKey {
+    assert!(keys.contains(&TunnelKey {
         teid,
         addr: IpAddr::V6(UPF_V6)
     }));
-    assert_eq!(&rules.ue_v4[..], &[(UE, 32)]);
+    assert_eq!(rules.ue_v4().collect::<Vec<_>>(), [(UE, 32)]);
     // The first downlink FAR buffers and notifies, with its BAR.
     let far1 = rules.fars.iter().find(|f| f.id == 1).unwrap();
     assert!(matches!(far1.action, FarAction::Buffer { notify: true, bar: Some(b) } if b.id == 1));
@@ -483,7 +484,7 @@ fn free5gc_two_qers_per_pdr_and_plain_network_instance() {
         "SMF-allocated TEIDs: nothing chosen"
     );
     let rules = h.node.session_rules(up).unwrap();
-    assert_eq!(rules.tunnel_keys[0].teid, 1);
+    assert_eq!(rules.tunnel_keys().next().unwrap().teid, 1);
     for p in rules.pdrs.iter() {
         assert_eq!(p.qers.len(), 2, "PDR {}", p.id);
     }
@@ -544,7 +545,7 @@ fn oai_shapes() {
     assert_eq!(m.cause.0, 1);
     let rules = h.node.session_rules(up).unwrap();
     assert_eq!(rules.pdrs.len(), 2);
-    assert_eq!(&rules.ue_v4[..], &[(UE, 32)]);
+    assert_eq!(rules.ue_v4().collect::<Vec<_>>(), [(UE, 32)]);
 }
 
 /// SD-Core pfcpsim sends a CP F-SEID in the Session Deletion Request.
@@ -590,7 +591,11 @@ fn ue_ip_allocation_from_a_pool() {
         .collect();
     assert_eq!(ips, vec![Some(Ipv4Addr::new(10, 60, 0, 1)); 2]);
     assert_eq!(
-        &h.node.session_rules(up).unwrap().ue_v4[..],
-        &[(Ipv4Addr::new(10, 60, 0, 1), 32)]
+        h.node
+            .session_rules(up)
+            .unwrap()
+            .ue_v4()
+            .collect::<Vec<_>>(),
+        [(Ipv4Addr::new(10, 60, 0, 1), 32)]
     );
 }

@@ -564,12 +564,6 @@ pub struct SessionRules {
     pub qers: Box<[CompiledQer]>,
     /// URRs.
     pub urrs: Box<[CompiledUrr]>,
-    /// Tunnel keys the session is found by.
-    pub tunnel_keys: Box<[TunnelKey]>,
-    /// UE IPv4 prefixes (address /32, framed routes) the session is found by.
-    pub ue_v4: Box<[(Ipv4Addr, u8)]>,
-    /// UE IPv6 prefixes the session is found by.
-    pub ue_v6: Box<[(Ipv6Addr, u8)]>,
     /// Prebuilt outer headers of the PDRs ([`CompiledPdr::encap`]), each
     /// once.
     pub encaps: Box<[EncapTemplate]>,
@@ -598,6 +592,24 @@ impl SessionRules {
                 .step_by(64)
                 .map(move |a| start.wrapping_offset(a as isize - start as isize))
         })
+    }
+
+    /// The tunnels (local TEID and address) the session is found by, each
+    /// once. Derived from the PDRs rather than kept: a session's memory is
+    /// its PDRs.
+    pub fn tunnel_keys(&self) -> impl Iterator<Item = TunnelKey> + '_ {
+        unique_keys(&self.pdrs, CompiledPdr::tunnel_keys)
+    }
+
+    /// The UE IPv4 prefixes (address /32, framed routes) the session is
+    /// found by, each once: those of its PDRs without a local F-TEID.
+    pub fn ue_v4(&self) -> impl Iterator<Item = (Ipv4Addr, u8)> + '_ {
+        unique_keys(&self.pdrs, CompiledPdr::ue_v4)
+    }
+
+    /// The UE IPv6 prefixes the session is found by, each once.
+    pub fn ue_v6(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
+        unique_keys(&self.pdrs, CompiledPdr::ue_v6)
     }
 
     /// What `assigned` in the SDF filters of `p` (one of these rules'
@@ -973,52 +985,12 @@ fn compile_rules(
         }
     }
 
-    let mut tunnel_keys = Vec::new();
-    let mut ue_v4 = Vec::new();
-    let mut ue_v6 = Vec::new();
-    for pdr in &session.pdrs {
-        let pdi = &pdr.pdi;
-        if let Some(f) = pdi.local_fteid {
-            for addr in [f.ipv4.map(IpAddr::V4), f.ipv6.map(IpAddr::V6)]
-                .into_iter()
-                .flatten()
-            {
-                let k = TunnelKey { teid: f.teid, addr };
-                if !tunnel_keys.contains(&k) {
-                    tunnel_keys.push(k);
-                }
-            }
-        } else if let Some(ue) = &pdi.ue_ip {
-            // Packets without a tunnel are found by the UE address.
-            if let Some(a) = ue.ipv4 {
-                push_unique(&mut ue_v4, (a, 32));
-            }
-            if let Some(a) = ue.ipv6 {
-                push_unique(
-                    &mut ue_v6,
-                    (mask_v6(a, ue.ipv6_prefix_len), ue.ipv6_prefix_len),
-                );
-            }
-        }
-        if pdi.local_fteid.is_none() {
-            for &(a, l) in &pdi.framed_routes_v4 {
-                push_unique(&mut ue_v4, (mask_v4(a, l), l));
-            }
-            for &(a, l) in &pdi.framed_routes_v6 {
-                push_unique(&mut ue_v6, (mask_v6(a, l), l));
-            }
-        }
-    }
-
     Ok(SessionRules {
         seid: session.seid,
         pdrs: pdrs.into_boxed_slice(),
         fars,
         qers,
         urrs,
-        tunnel_keys: tunnel_keys.into_boxed_slice(),
-        ue_v4: ue_v4.into_boxed_slice(),
-        ue_v6: ue_v6.into_boxed_slice(),
         encaps: encaps.into_boxed_slice(),
         bars: session.bars.clone().into_boxed_slice(),
         session_assigned,
@@ -1043,10 +1015,49 @@ fn meter(mbr_kbps: u64, gbr_kbps: u64, previous: Option<&Arc<Meter>>) -> Option<
     }
 }
 
-fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
-    if !v.contains(&x) {
-        v.push(x);
+/// The keys of one PDR: its local F-TEID's, or, for a PDR without one,
+/// its UE address and framed routes.
+impl CompiledPdr {
+    fn tunnel_keys(&self) -> impl Iterator<Item = TunnelKey> + '_ {
+        self.fteid.into_iter().flat_map(|f| {
+            [f.ipv4.map(IpAddr::V4), f.ipv6.map(IpAddr::V6)]
+                .into_iter()
+                .flatten()
+                .map(move |addr| TunnelKey { teid: f.teid, addr })
+        })
     }
+
+    fn ue_v4(&self) -> impl Iterator<Item = (Ipv4Addr, u8)> + '_ {
+        let plain = self.fteid.is_none();
+        let ue = self.ue_ip.and_then(|u| u.ipv4).map(|a| (a, 32));
+        let routes = self.extra.iter().flat_map(|e| e.framed_routes_v4.iter());
+        ue.into_iter()
+            .chain(routes.map(|&(a, l)| (mask_v4(a, l), l)))
+            .filter(move |_| plain)
+    }
+
+    fn ue_v6(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
+        let plain = self.fteid.is_none();
+        let ue = self.ue_ip.and_then(|u| {
+            u.ipv6
+                .map(|a| (mask_v6(a, u.ipv6_prefix_len), u.ipv6_prefix_len))
+        });
+        let routes = self.extra.iter().flat_map(|e| e.framed_routes_v6.iter());
+        ue.into_iter()
+            .chain(routes.map(|&(a, l)| (mask_v6(a, l), l)))
+            .filter(move |_| plain)
+    }
+}
+
+/// Each key of `pdrs` once: a PDR's key is skipped when an earlier PDR
+/// has it (sessions have a few PDRs; this runs off the packet path).
+fn unique_keys<'a, K: PartialEq + 'a, I: Iterator<Item = K> + 'a>(
+    pdrs: &'a [CompiledPdr],
+    keys: impl Fn(&'a CompiledPdr) -> I + Copy + 'a,
+) -> impl Iterator<Item = K> + 'a {
+    pdrs.iter().enumerate().flat_map(move |(i, p)| {
+        keys(p).filter(move |k| !pdrs[..i].iter().any(|q| keys(q).any(|x| x == *k)))
+    })
 }
 
 /// `a` with the host bits beyond `len` cleared.
@@ -1226,6 +1237,51 @@ mod test {
                 .as_ref()
                 .unwrap()
                 .outer_header_creation
+        );
+    }
+
+    #[test]
+    fn keys_come_from_the_pdrs_each_once() {
+        let mut s = common_session();
+        // PDR 1 and 3 share an F-TEID's TEID with another address; PDR 2
+        // adds framed routes.
+        let mut p = s.pdr(3).unwrap().clone();
+        p.pdi.local_fteid = Some(FTeid {
+            teid: 1,
+            ipv4: Some(Ipv4Addr::new(192, 0, 2, 1)),
+            ipv6: Some(Ipv6Addr::LOCALHOST),
+        });
+        s.update_pdr(p).unwrap();
+        let mut p = s.pdr(2).unwrap().clone();
+        p.pdi
+            .framed_routes_v4
+            .push((Ipv4Addr::new(10, 9, 8, 7), 16));
+        p.pdi.framed_routes_v6.push((Ipv6Addr::LOCALHOST, 48));
+        p.pdi.ue_ip.as_mut().unwrap().ipv6 = Some(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 1, 2, 3, 4));
+        p.pdi.ue_ip.as_mut().unwrap().ipv6_prefix_len = 64;
+        s.update_pdr(p).unwrap();
+        let r = compile(&s, None).unwrap();
+        let mut t: Vec<_> = r.tunnel_keys().map(|k| (k.teid, k.addr)).collect();
+        t.sort();
+        let a4 = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        assert_eq!(t, [(1, a4), (1, IpAddr::V6(Ipv6Addr::LOCALHOST))]);
+        let mut v4: Vec<_> = r.ue_v4().collect();
+        v4.sort();
+        assert_eq!(
+            v4,
+            [
+                (Ipv4Addr::new(10, 0, 0, 1), 32),
+                (Ipv4Addr::new(10, 9, 0, 0), 16)
+            ]
+        );
+        let mut v6: Vec<_> = r.ue_v6().collect();
+        v6.sort();
+        assert_eq!(
+            v6,
+            [
+                (Ipv6Addr::UNSPECIFIED, 48),
+                (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 64)
+            ]
         );
     }
 

@@ -392,27 +392,27 @@ impl Tables {
     }
 
     fn index(&mut self, rules: &Arc<SessionRules>) {
-        for k in rules.tunnel_keys.iter() {
-            self.tunnels.insert(*k, rules.clone());
+        for k in rules.tunnel_keys() {
+            self.tunnels.insert(k, rules.clone());
         }
-        for &(a, l) in rules.ue_v4.iter() {
+        for (a, l) in rules.ue_v4() {
             self.ue_v4.insert(a, l, rules.clone());
         }
-        for &(a, l) in rules.ue_v6.iter() {
+        for (a, l) in rules.ue_v6() {
             self.ue_v6.insert(a, l, rules.clone());
         }
     }
 
     fn unindex(&mut self, old: &SessionRules) {
-        for k in old.tunnel_keys.iter() {
-            if self.tunnels.get(k).is_some_and(|r| r.seid == old.seid) {
-                self.tunnels.remove(k);
+        for k in old.tunnel_keys() {
+            if self.tunnels.get(&k).is_some_and(|r| r.seid == old.seid) {
+                self.tunnels.remove(&k);
             }
         }
-        for &(a, l) in old.ue_v4.iter() {
+        for (a, l) in old.ue_v4() {
             self.ue_v4.remove_if(a, l, old.seid);
         }
-        for &(a, l) in old.ue_v6.iter() {
+        for (a, l) in old.ue_v6() {
             self.ue_v6.remove_if(a, l, old.seid);
         }
     }

@@ -163,11 +163,10 @@ impl MarkTable {
 pub fn rules_own(rules: &SessionRules, key: &LookupKey) -> bool {
     match *key {
         LookupKey::Tunnel(teid, addr) => rules
-            .tunnel_keys
-            .iter()
+            .tunnel_keys()
             .any(|k| k.teid == teid && k.addr == addr),
-        LookupKey::V4(a) => rules.ue_v4.iter().any(|&(u, l)| l == 32 && u == a),
-        LookupKey::V6(a) => rules.ue_v6.iter().any(|&(u, l)| l == 128 && u == a),
+        LookupKey::V4(a) => rules.ue_v4().any(|(u, l)| l == 32 && u == a),
+        LookupKey::V6(a) => rules.ue_v6().any(|(u, l)| l == 128 && u == a),
     }
 }
 

@@ -311,7 +311,7 @@ fn rss(port: &TopoPort, level: u32, types: u64) -> Action {
 /// Keys whose role has no port are left out (nothing could match there).
 pub fn session_rules(rules: &SessionRules, topo: &Topology, mark: u32) -> Vec<WantedRule> {
     let mut out = Vec::new();
-    for k in rules.tunnel_keys.iter() {
+    for k in rules.tunnel_keys() {
         let Some(t) = topo.tunnel_target(k.addr) else {
             continue;
         };
@@ -380,7 +380,7 @@ pub fn session_rules(rules: &SessionRules, topo: &Topology, mark: u32) -> Vec<Wa
     if let Some(t) = topo.n6 {
         let port = &topo.ports[t.port];
         let able = port.caps.mark && port.caps.queue;
-        for &(a, len) in rules.ue_v4.iter() {
+        for (a, len) in rules.ue_v4() {
             let key = u64::from(u32::from(upf_core::compile::mask_v4(a, len)));
             out.push(WantedRule {
                 key: RuleKey::UeV4(a, len),
@@ -392,7 +392,7 @@ pub fn session_rules(rules: &SessionRules, topo: &Topology, mark: u32) -> Vec<Wa
                 }),
             });
         }
-        for &(a, len) in rules.ue_v6.iter() {
+        for (a, len) in rules.ue_v6() {
             let net = upf_core::compile::mask_v6(a, len);
             let key = (u128::from(net) >> 64) as u64;
             out.push(WantedRule {

@@ -607,7 +607,7 @@ impl<D: Dataplane> Node<D> {
                 .sessions
                 .get(seid)
                 .ok_or_else(|| format!("tunnel {k:?} owned by dead session {seid}"))?;
-            if !s.rules.tunnel_keys.contains(k) {
+            if !s.rules.tunnel_keys().any(|x| x == *k) {
                 return Err(format!("tunnel {k:?} not used by session {seid}"));
             }
         }
@@ -616,8 +616,8 @@ impl<D: Dataplane> Node<D> {
             if s.rules.seid != *seid {
                 return Err(format!("session {seid} has rules of another SEID"));
             }
-            for k in s.rules.tunnel_keys.iter() {
-                if self.tunnels.get(k) != Some(seid) {
+            for k in s.rules.tunnel_keys() {
+                if self.tunnels.get(&k) != Some(seid) {
                     return Err(format!("session {seid} tunnel {k:?} not registered"));
                 }
             }

@@ -350,13 +350,13 @@ impl<D: Dataplane> Node<D> {
         previous: Option<&SessionRules>,
     ) -> Result<SessionRules, Failure> {
         let rules = compile_owned(model, previous).map_err(|e| rule_error(&e))?;
-        for k in rules.tunnel_keys.iter() {
-            if self.tunnels.get(k).is_some_and(|&o| o != seid) {
+        for k in rules.tunnel_keys() {
+            if self.tunnels.get(&k).is_some_and(|&o| o != seid) {
                 // The first such PDR in the model's order.
                 let pdr = rules
                     .pdrs
                     .iter()
-                    .filter(|p| p.fteid.is_some_and(|f| keys(&f).any(|x| x == *k)))
+                    .filter(|p| p.fteid.is_some_and(|f| keys(&f).any(|x| x == k)))
                     .min_by_key(|p| p.order)
                     .map_or(0, |p| p.id);
                 return Err(Failure::rule(FailedRuleId::Pdr(pdr)));
@@ -426,8 +426,8 @@ impl<D: Dataplane> Node<D> {
             }
         };
         // Commit.
-        for k in rules.tunnel_keys.iter() {
-            self.tunnels.insert(*k, seid);
+        for k in rules.tunnel_keys() {
+            self.tunnels.insert(k, seid);
         }
         let now = self.now;
         let urrs = rules
@@ -531,13 +531,13 @@ impl<D: Dataplane> Node<D> {
         };
 
         // Commit.
-        for k in old_rules.tunnel_keys.iter() {
-            if !rules.tunnel_keys.contains(k) && self.tunnels.get(k) == Some(&up) {
-                self.tunnels.remove(k);
+        for k in old_rules.tunnel_keys() {
+            if !rules.tunnel_keys().any(|x| x == k) && self.tunnels.get(&k) == Some(&up) {
+                self.tunnels.remove(&k);
             }
         }
-        for k in rules.tunnel_keys.iter() {
-            self.tunnels.insert(*k, up);
+        for k in rules.tunnel_keys() {
+            self.tunnels.insert(k, up);
         }
         let now = self.now;
         let is_watched = watched(&rules);
@@ -828,9 +828,9 @@ impl<D: Dataplane> Node<D> {
     /// addresses (the dataplane removal is the caller's).
     fn forget_session(&mut self, seid: u64) -> Option<Box<SessionState>> {
         let state = self.sessions.remove(&seid)?;
-        for k in state.rules.tunnel_keys.iter() {
-            if self.tunnels.get(k) == Some(&seid) {
-                self.tunnels.remove(k);
+        for k in state.rules.tunnel_keys() {
+            if self.tunnels.get(&k) == Some(&seid) {
+                self.tunnels.remove(&k);
             }
         }
         if let (Some(a), Some(pool)) = (state.ue_v4, self.ue_pool.as_mut()) {
