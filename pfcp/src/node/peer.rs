@@ -2,6 +2,7 @@
 //! §6.2.2, §6.2.6; TS 23.007).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use super::{
     Association, Dataplane, DeleteReason, DownReason, Node, NodeEvent, OutKind, Outcome,
@@ -14,7 +15,7 @@ use crate::Cause;
 impl<D: Dataplane> Node<D> {
     /// The association a request from `from` belongs to (by IP address:
     /// SMFs may send from another port than the one they listen on).
-    pub(super) fn peer_of(&self, from: SocketAddr) -> Option<NodeId> {
+    pub(super) fn peer_of(&self, from: SocketAddr) -> Option<Arc<NodeId>> {
         self.assoc_by_ip.get(&from.ip()).cloned()
     }
 
@@ -105,8 +106,9 @@ impl<D: Dataplane> Node<D> {
     fn associate(&mut self, node: NodeId, addr: SocketAddr, recovery: u32) -> Result<(), Cause> {
         let now = self.now;
         let next_heartbeat = now + self.cfg.heartbeat_interval;
-        match self.assocs.get(&node) {
-            Some(a) => {
+        let shared = match self.assocs.get_key_value(&node) {
+            Some((shared, a)) => {
+                let shared = shared.clone();
                 let old_addr = a.addr;
                 if a.recovery != recovery {
                     self.peer_restarted(&node, recovery);
@@ -119,6 +121,7 @@ impl<D: Dataplane> Node<D> {
                 a.recovery = recovery;
                 a.alive = true;
                 a.next_heartbeat = next_heartbeat;
+                shared
             }
             None => {
                 if self.assocs.len() >= self.cfg.max_associations {
@@ -127,8 +130,9 @@ impl<D: Dataplane> Node<D> {
                 // Another Node ID at the same address replaces the old one
                 // for request routing; its sessions stay until it is
                 // released or restarts.
+                let shared = Arc::new(node.clone());
                 self.assocs.insert(
-                    node.clone(),
+                    shared.clone(),
                     Association {
                         addr,
                         recovery,
@@ -138,9 +142,10 @@ impl<D: Dataplane> Node<D> {
                         sessions: 0,
                     },
                 );
+                shared
             }
-        }
-        self.assoc_by_ip.insert(addr.ip(), node.clone());
+        };
+        self.assoc_by_ip.insert(addr.ip(), shared);
         tracing::info!(node_id = ?node, %addr, "PFCP association up");
         self.push_event(NodeEvent::AssociationUp {
             node_id: node,
@@ -179,7 +184,7 @@ impl<D: Dataplane> Node<D> {
                 // Remove the outstanding heartbeat, if any, so it does not
                 // report a failure later.
                 self.outstanding
-                    .retain(|_, o| !matches!(&o.kind, OutKind::Heartbeat(n) if *n == node));
+                    .retain(|_, o| !matches!(&o.kind, OutKind::Heartbeat(n) if *n == *node));
                 for t in &mut self.targets {
                     if t.addr.ip() == a.addr.ip() {
                         t.next_attempt = Some(self.now + self.cfg.association_retry_interval);
@@ -188,7 +193,7 @@ impl<D: Dataplane> Node<D> {
             }
             tracing::info!(node_id = ?node, released, "PFCP association released by the peer");
             self.push_event(NodeEvent::AssociationDown {
-                node_id: node,
+                node_id: NodeId::clone(&node),
                 reason: DownReason::Released,
                 sessions_released: released,
             });
@@ -274,7 +279,7 @@ impl<D: Dataplane> Node<D> {
             .assocs
             .iter()
             .filter(|(_, a)| !a.heartbeat_in_flight && a.next_heartbeat <= now)
-            .map(|(n, a)| (n.clone(), a.addr))
+            .map(|(n, a)| (NodeId::clone(n), a.addr))
             .collect();
         for (node, addr) in due {
             let m: Message = msg::HeartbeatRequest {
@@ -373,8 +378,8 @@ impl<D: Dataplane> Node<D> {
         let seids: Vec<u64> = self
             .sessions
             .iter()
-            .filter(|(_, s)| &s.peer == node)
-            .map(|(k, _)| *k)
+            .filter(|(_, s)| *s.peer == *node)
+            .map(|(k, _)| k)
             .collect();
         for &seid in &seids {
             self.release_session(seid, reason);
