@@ -388,9 +388,14 @@ pub struct NodeStats {
 /// Most queued transmits and events before the oldest are dropped.
 const MAX_OUTPUT: usize = 1 << 16;
 
+/// The number of an association, which its sessions keep (2 bytes where
+/// the Node ID takes 24, plus the name of an FQDN): see `Node::peer_ids`.
+type PeerId = u16;
+
 /// An association with a CP function.
 #[derive(Debug)]
 struct Association {
+    id: PeerId,
     addr: SocketAddr,
     recovery: u32,
     /// The peer answers heartbeats.
@@ -477,9 +482,10 @@ pub struct Node<D> {
     now: Instant,
     start: Instant,
     next_seq: u32,
-    /// Keyed by a shared Node ID: the association's sessions hold it too.
-    assocs: HashMap<Arc<NodeId>, Association>,
-    assoc_by_ip: HashMap<IpAddr, Arc<NodeId>>,
+    assocs: HashMap<NodeId, Association>,
+    assoc_by_ip: HashMap<IpAddr, NodeId>,
+    /// The Node ID of each association by its [`PeerId`] (`None`: free).
+    peer_ids: Vec<Option<NodeId>>,
     targets: Vec<SetupTarget>,
     outstanding: HashMap<u32, Outstanding>,
     sessions: Sessions,
@@ -517,6 +523,7 @@ impl<D: Dataplane> Node<D> {
             next_seq: 1,
             assocs: HashMap::new(),
             assoc_by_ip: HashMap::new(),
+            peer_ids: Vec::new(),
             targets,
             outstanding: HashMap::new(),
             sessions: Sessions::new(),
@@ -579,7 +586,7 @@ impl<D: Dataplane> Node<D> {
     pub fn associations(&self) -> Vec<(NodeId, SocketAddr, bool)> {
         self.assocs
             .iter()
-            .map(|(n, a)| (NodeId::clone(n), a.addr, a.alive))
+            .map(|(n, a)| (n.clone(), a.addr, a.alive))
             .collect()
     }
 
@@ -611,7 +618,7 @@ impl<D: Dataplane> Node<D> {
                 return Err(format!("tunnel {k:?} not used by session {seid}"));
             }
         }
-        let mut per_peer: HashMap<&NodeId, usize> = HashMap::new();
+        let mut per_peer: HashMap<PeerId, usize> = HashMap::new();
         let mut watched = 0;
         for (seid, s) in self.sessions.iter() {
             if self.sessions.get(seid).is_none() {
@@ -626,7 +633,7 @@ impl<D: Dataplane> Node<D> {
                 return Err(format!("session {seid} watched wrongly"));
             }
             watched += usize::from(s.watched());
-            *per_peer.entry(&s.peer).or_default() += 1;
+            *per_peer.entry(s.peer).or_default() += 1;
         }
         if watched != self.sessions.watched() {
             return Err(format!(
@@ -634,11 +641,16 @@ impl<D: Dataplane> Node<D> {
                 self.sessions.watched()
             ));
         }
-        for (n, count) in per_peer {
-            let a = self
-                .assocs
-                .get(n)
-                .ok_or_else(|| format!("sessions of unknown peer {n:?}"))?;
+        for (n, a) in &self.assocs {
+            if self.peer_node(a.id) != Some(n) {
+                return Err(format!("peer {n:?}: number {} not its own", a.id));
+            }
+        }
+        for (id, count) in per_peer {
+            let n = self
+                .peer_node(id)
+                .ok_or_else(|| format!("sessions of unknown peer number {id}"))?;
+            let a = &self.assocs[n];
             if a.sessions != count {
                 return Err(format!(
                     "peer {n:?}: {} sessions counted, {count} held",

@@ -2,10 +2,9 @@
 //! §6.2.2, §6.2.6; TS 23.007).
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use super::{
-    Association, Dataplane, DeleteReason, DownReason, Node, NodeEvent, OutKind, Outcome,
+    Association, Dataplane, DeleteReason, DownReason, Node, NodeEvent, OutKind, Outcome, PeerId,
     SetupTarget,
 };
 use crate::ie::{NodeId, NodeReportType, RemoteGtpuPeer, UserPlanePathFailureReport};
@@ -15,8 +14,31 @@ use crate::Cause;
 impl<D: Dataplane> Node<D> {
     /// The association a request from `from` belongs to (by IP address:
     /// SMFs may send from another port than the one they listen on).
-    pub(super) fn peer_of(&self, from: SocketAddr) -> Option<Arc<NodeId>> {
+    pub(super) fn peer_of(&self, from: SocketAddr) -> Option<NodeId> {
         self.assoc_by_ip.get(&from.ip()).cloned()
+    }
+
+    /// The number of the association a request from `from` belongs to.
+    pub(super) fn peer_id_of(&self, from: SocketAddr) -> Option<PeerId> {
+        self.assocs
+            .get(self.assoc_by_ip.get(&from.ip())?)
+            .map(|a| a.id)
+    }
+
+    /// The Node ID of association number `id`.
+    pub(super) fn peer_node(&self, id: PeerId) -> Option<&NodeId> {
+        self.peer_ids.get(usize::from(id))?.as_ref()
+    }
+
+    /// Association number `id`.
+    pub(super) fn association(&self, id: PeerId) -> Option<&Association> {
+        self.assocs.get(self.peer_node(id)?)
+    }
+
+    /// Association number `id`, mutably.
+    pub(super) fn association_mut(&mut self, id: PeerId) -> Option<&mut Association> {
+        let node = self.peer_ids.get(usize::from(id))?.as_ref()?;
+        self.assocs.get_mut(node)
     }
 
     pub(super) fn on_heartbeat_request(
@@ -106,9 +128,8 @@ impl<D: Dataplane> Node<D> {
     fn associate(&mut self, node: NodeId, addr: SocketAddr, recovery: u32) -> Result<(), Cause> {
         let now = self.now;
         let next_heartbeat = now + self.cfg.heartbeat_interval;
-        let shared = match self.assocs.get_key_value(&node) {
-            Some((shared, a)) => {
-                let shared = shared.clone();
+        match self.assocs.get(&node) {
+            Some(a) => {
                 let old_addr = a.addr;
                 if a.recovery != recovery {
                     self.peer_restarted(&node, recovery);
@@ -121,7 +142,6 @@ impl<D: Dataplane> Node<D> {
                 a.recovery = recovery;
                 a.alive = true;
                 a.next_heartbeat = next_heartbeat;
-                shared
             }
             None => {
                 if self.assocs.len() >= self.cfg.max_associations {
@@ -130,10 +150,18 @@ impl<D: Dataplane> Node<D> {
                 // Another Node ID at the same address replaces the old one
                 // for request routing; its sessions stay until it is
                 // released or restarts.
-                let shared = Arc::new(node.clone());
+                let free = self.peer_ids.iter().position(Option::is_none);
+                let Ok(id) = PeerId::try_from(free.unwrap_or(self.peer_ids.len())) else {
+                    return Err(Cause::NO_RESOURCES_AVAILABLE);
+                };
+                match self.peer_ids.get_mut(usize::from(id)) {
+                    Some(slot) => *slot = Some(node.clone()),
+                    None => self.peer_ids.push(Some(node.clone())),
+                }
                 self.assocs.insert(
-                    shared.clone(),
+                    node.clone(),
                     Association {
+                        id,
                         addr,
                         recovery,
                         alive: true,
@@ -142,10 +170,9 @@ impl<D: Dataplane> Node<D> {
                         sessions: 0,
                     },
                 );
-                shared
             }
-        };
-        self.assoc_by_ip.insert(addr.ip(), shared);
+        }
+        self.assoc_by_ip.insert(addr.ip(), node.clone());
         tracing::info!(node_id = ?node, %addr, "PFCP association up");
         self.push_event(NodeEvent::AssociationUp {
             node_id: node,
@@ -180,11 +207,12 @@ impl<D: Dataplane> Node<D> {
         if let Some(node) = self.peer_of(from) {
             let released = self.release_peer_sessions(&node, DeleteReason::AssociationReleased);
             if let Some(a) = self.assocs.remove(&node) {
+                self.peer_ids[usize::from(a.id)] = None;
                 self.assoc_by_ip.remove(&a.addr.ip());
                 // Remove the outstanding heartbeat, if any, so it does not
                 // report a failure later.
                 self.outstanding
-                    .retain(|_, o| !matches!(&o.kind, OutKind::Heartbeat(n) if *n == *node));
+                    .retain(|_, o| !matches!(&o.kind, OutKind::Heartbeat(n) if *n == node));
                 for t in &mut self.targets {
                     if t.addr.ip() == a.addr.ip() {
                         t.next_attempt = Some(self.now + self.cfg.association_retry_interval);
@@ -193,7 +221,7 @@ impl<D: Dataplane> Node<D> {
             }
             tracing::info!(node_id = ?node, released, "PFCP association released by the peer");
             self.push_event(NodeEvent::AssociationDown {
-                node_id: NodeId::clone(&node),
+                node_id: node,
                 reason: DownReason::Released,
                 sessions_released: released,
             });
@@ -279,7 +307,7 @@ impl<D: Dataplane> Node<D> {
             .assocs
             .iter()
             .filter(|(_, a)| !a.heartbeat_in_flight && a.next_heartbeat <= now)
-            .map(|(n, a)| (NodeId::clone(n), a.addr))
+            .map(|(n, a)| (n.clone(), a.addr))
             .collect();
         for (node, addr) in due {
             let m: Message = msg::HeartbeatRequest {
@@ -375,10 +403,13 @@ impl<D: Dataplane> Node<D> {
 
     /// Sessions of `node`, released; returns how many.
     pub(super) fn release_peer_sessions(&mut self, node: &NodeId, reason: DeleteReason) -> usize {
+        let Some(id) = self.assocs.get(node).map(|a| a.id) else {
+            return 0;
+        };
         let seids: Vec<u64> = self
             .sessions
             .iter()
-            .filter(|(_, s)| *s.peer == *node)
+            .filter(|(_, s)| s.peer == id)
             .map(|(k, _)| k)
             .collect();
         for &seid in &seids {

@@ -417,7 +417,7 @@ impl<D: Dataplane> Node<D> {
             return false;
         };
         let cp_seid = s.cp_seid;
-        let Some(dst) = self.assocs.get(&s.peer).map(|a| a.addr) else {
+        let Some(dst) = self.association(s.peer).map(|a| a.addr) else {
             self.stats.reports_dropped += 1;
             return false;
         };

@@ -379,13 +379,13 @@ impl<D: Dataplane> Node<D> {
         r: msg::SessionEstablishmentRequest,
     ) -> Outcome {
         let cp_seid = r.cp_f_seid.seid;
-        let Some(peer) = self.peer_of(from) else {
+        let Some(peer) = self.peer_id_of(from) else {
             return self.establishment_failure(
                 Failure::cause(Cause::NO_ESTABLISHED_PFCP_ASSOCIATION),
                 cp_seid,
             );
         };
-        let peer_sessions = self.assocs.get(&peer).map_or(0, |a| a.sessions);
+        let peer_sessions = self.association(peer).map_or(0, |a| a.sessions);
         if self.sessions.len() >= self.cfg.max_sessions
             || peer_sessions >= self.cfg.max_sessions_per_peer
         {
@@ -425,7 +425,7 @@ impl<D: Dataplane> Node<D> {
             .iter()
             .map(|u| UrrState::new(&u.rule, now))
             .collect();
-        if let Some(a) = self.assocs.get_mut(&peer) {
+        if let Some(a) = self.association_mut(peer) {
             a.sessions += 1;
         }
         let mut created = alloc.created;
@@ -769,7 +769,7 @@ impl<D: Dataplane> Node<D> {
         from: SocketAddr,
         r: msg::SessionSetDeletionRequest,
     ) -> Outcome {
-        if let Some(peer) = self.peer_of(from) {
+        if let Some(peer) = self.peer_id_of(from) {
             let doomed: Vec<u64> = self
                 .sessions
                 .iter()
@@ -809,7 +809,7 @@ impl<D: Dataplane> Node<D> {
         if let (Some(a), Some(pool)) = (state.ue_v4, self.ue_pool.as_mut()) {
             pool.release(a);
         }
-        if let Some(a) = self.assocs.get_mut(&state.peer) {
+        if let Some(a) = self.association_mut(state.peer) {
             a.sessions = a.sessions.saturating_sub(1);
         }
         Some(state)

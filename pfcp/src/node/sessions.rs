@@ -15,9 +15,10 @@ use upf_core::compile::{SessionRules, TunnelKey};
 use upf_core::tables::FastMap;
 
 use super::report::UrrStates;
-use crate::ie::{FqCsid, NodeId};
+use super::PeerId;
+use crate::ie::FqCsid;
 
-/// What the node keeps of a session (72 bytes).
+/// What the node keeps of a session (64 bytes).
 #[derive(Debug)]
 pub(super) struct SessionState {
     /// The version published to the dataplane; its `seid` is the session's
@@ -28,9 +29,8 @@ pub(super) struct SessionState {
     /// The SEID of the CP F-SEID (the SEID responses and reports carry).
     /// Its addresses are not kept: reports go to the association's address.
     pub cp_seid: u64,
-    /// The association the session belongs to (its Node ID, shared with
-    /// the association and its other sessions).
-    pub peer: Arc<NodeId>,
+    /// The association the session belongs to.
+    pub peer: PeerId,
     /// Reporting state per URR.
     pub urrs: UrrStates,
     /// UE IPv4 address allocated from the pool.
@@ -54,7 +54,7 @@ impl SessionState {
     pub fn new(
         rules: Arc<SessionRules>,
         cp_seid: u64,
-        peer: Arc<NodeId>,
+        peer: PeerId,
         urrs: UrrStates,
         ue_v4: Option<Ipv4Addr>,
         fq_csids: Vec<FqCsid>,
@@ -412,11 +412,10 @@ mod test {
 
     fn state(seid: u64) -> SessionState {
         let rules = compile_owned(Session::new(seid), None).unwrap();
-        let peer = Arc::new(NodeId::Ipv4(Ipv4Addr::LOCALHOST));
         SessionState::new(
             Arc::new(rules),
             7,
-            peer,
+            0,
             UrrStates::default(),
             None,
             Vec::new(),
@@ -430,8 +429,8 @@ mod test {
     }
 
     #[test]
-    fn a_session_is_72_bytes_in_the_table() {
-        assert_eq!(size_of::<Slot>(), 72);
+    fn a_session_is_64_bytes_in_the_table() {
+        assert_eq!(size_of::<Slot>(), 64);
         assert_eq!(size_of::<super::super::report::UrrState>(), 32);
     }
 
