@@ -574,3 +574,60 @@ fn strip_ie(bytes: &[u8], skip: usize, ie: u16) -> Vec<u8> {
     out[2..4].copy_from_slice(&l.to_be_bytes());
     out
 }
+
+#[test]
+fn associations_keep_their_sessions_apart_when_one_goes_and_another_comes() {
+    let mut h = H::with_default();
+    let smf_b: SocketAddr = "10.10.0.5:8805".parse().unwrap();
+    let from_b = |h: &mut H, m: Message, seid: Option<u64>| {
+        let seq = h.next_seq();
+        let tx = h.raw(smf_b, &m.encode(seq, seid).unwrap());
+        assert_eq!(tx.len(), 1, "{tx:?}");
+        assert_eq!(tx[0].dst, smf_b);
+        Message::decode(&tx[0].payload).unwrap().1
+    };
+    let release = |node_id: NodeId| AssociationReleaseRequest {
+        node_id,
+        ..Default::default()
+    };
+    h.associate();
+    let (a1, _) = h.establish(simple(1, None));
+    let setup_b = AssociationSetupRequest {
+        node_id: NodeId::Fqdn("smf-b.example.org".into()),
+        recovery_time_stamp: RecoveryTimeStamp(SMF_RECOVERY),
+        ..Default::default()
+    };
+    let m = from_b(&mut h, setup_b.clone().into(), None);
+    assert!(matches!(m, Message::AssociationSetupResponse(ref r) if r.cause.0 == 1));
+    let m = from_b(&mut h, simple(2, None).into(), Some(0));
+    let Message::SessionEstablishmentResponse(r) = m else {
+        panic!("{m:?}")
+    };
+    let b1 = r.up_f_seid.unwrap().seid;
+
+    // The first SMF goes with its session only.
+    h.request(release(NodeId::Ipv4(SMF)), None);
+    assert_eq!(h.node.dataplane().removes, vec![a1]);
+    assert_eq!(h.node.session_cp_seid(b1), Some(2));
+    h.node.check_invariants().unwrap();
+
+    // It comes back (taking the number it had) with a new session; the
+    // other SMF's session still reports to that SMF.
+    h.associate();
+    let (a2, _) = h.establish(simple(3, None));
+    h.node.check_invariants().unwrap();
+    let remote = upf_core::rules::FTeid {
+        teid: 0x42,
+        ipv4: Some(GNB),
+        ipv6: None,
+    };
+    assert!(h.node.report_error_indication(h.now, b1, remote));
+    let tx = h.transmits();
+    assert_eq!(tx.iter().map(|t| t.dst).collect::<Vec<_>>(), vec![smf_b]);
+
+    let m = from_b(&mut h, release(setup_b.node_id).into(), None);
+    assert!(matches!(m, Message::AssociationReleaseResponse(ref r) if r.cause.0 == 1));
+    assert_eq!(h.node.dataplane().removes, vec![a1, b1]);
+    assert_eq!(h.node.session_ids(), vec![a2]);
+    h.node.check_invariants().unwrap();
+}

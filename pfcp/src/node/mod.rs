@@ -31,12 +31,12 @@
 //!   reports, volume/time quotas) from the URR counters, evaluated in
 //!   [`Node::handle_timeout`].
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use upf_core::compile::{SessionRules, TunnelKey};
+use upf_core::compile::SessionRules;
 use upf_core::publish::Publisher;
 use upf_core::tables::Update;
 
@@ -50,10 +50,13 @@ pub mod convert;
 mod peer;
 mod report;
 mod session;
+mod sessions;
 
 pub use convert::Failure;
 
 use cache::{Entry, Key, ResponseCache};
+use report::Stamp;
+use sessions::{Sessions, Tunnels};
 
 /// The dataplane seen from the node: where compiled session rules go.
 ///
@@ -385,9 +388,14 @@ pub struct NodeStats {
 /// Most queued transmits and events before the oldest are dropped.
 const MAX_OUTPUT: usize = 1 << 16;
 
+/// The number of an association, which its sessions keep (2 bytes where
+/// the Node ID takes 24, plus the name of an FQDN): see `Node::peer_ids`.
+type PeerId = u16;
+
 /// An association with a CP function.
 #[derive(Debug)]
 struct Association {
+    id: PeerId,
     addr: SocketAddr,
     recovery: u32,
     /// The peer answers heartbeats.
@@ -476,18 +484,18 @@ pub struct Node<D> {
     next_seq: u32,
     assocs: HashMap<NodeId, Association>,
     assoc_by_ip: HashMap<IpAddr, NodeId>,
+    /// The Node ID of each association by its [`PeerId`] (`None`: free).
+    peer_ids: Vec<Option<NodeId>>,
     targets: Vec<SetupTarget>,
     outstanding: HashMap<u32, Outstanding>,
-    sessions: HashMap<u64, Box<session::SessionState>>,
-    next_seid: u64,
-    tunnels: HashMap<TunnelKey, u64>,
+    sessions: Sessions,
+    tunnels: Tunnels,
     next_teid: u32,
     ue_pool: Option<session::UePool>,
     held: VecDeque<Held>,
     deferred: VecDeque<Deferred>,
     removals: VecDeque<(u64, Arc<SessionRules>)>,
     cache: ResponseCache,
-    watched: HashSet<u64>,
     next_usage_poll: Instant,
     transmits: VecDeque<Transmit>,
     events: VecDeque<NodeEvent>,
@@ -515,18 +523,17 @@ impl<D: Dataplane> Node<D> {
             next_seq: 1,
             assocs: HashMap::new(),
             assoc_by_ip: HashMap::new(),
+            peer_ids: Vec::new(),
             targets,
             outstanding: HashMap::new(),
-            sessions: HashMap::new(),
-            next_seid: 1,
-            tunnels: HashMap::new(),
+            sessions: Sessions::new(),
+            tunnels: Tunnels::default(),
             next_teid: cfg.teid_range.0,
             ue_pool,
             held: VecDeque::new(),
             deferred: VecDeque::new(),
             removals: VecDeque::new(),
-            cache: ResponseCache::new(cfg.response_cache_size, cfg.response_cache_ttl),
-            watched: HashSet::new(),
+            cache: ResponseCache::new(cfg.response_cache_size, cfg.response_cache_ttl, now),
             next_usage_poll: now + cfg.usage_poll_interval,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -562,17 +569,17 @@ impl<D: Dataplane> Node<D> {
 
     /// The rules currently published for session `seid`.
     pub fn session_rules(&self, seid: u64) -> Option<&Arc<SessionRules>> {
-        self.sessions.get(&seid).map(|s| &s.rules)
+        self.sessions.get(seid).map(|s| &s.rules)
     }
 
     /// The CP F-SEID of session `seid`.
     pub fn session_cp_seid(&self, seid: u64) -> Option<u64> {
-        self.sessions.get(&seid).map(|s| s.cp.seid)
+        self.sessions.get(seid).map(|s| s.cp_seid)
     }
 
     /// UP SEIDs of all sessions.
     pub fn session_ids(&self) -> Vec<u64> {
-        self.sessions.keys().copied().collect()
+        self.sessions.iter().map(|(seid, _)| seid).collect()
     }
 
     /// Node IDs of the associated peers, with whether each answers.
@@ -602,32 +609,48 @@ impl<D: Dataplane> Node<D> {
     /// key belongs to a live session that uses it, every session belongs
     /// to an association, and bounded queues are within bounds.
     pub fn check_invariants(&self) -> Result<(), String> {
-        for (k, seid) in &self.tunnels {
-            let s = self
+        for (k, owner) in self.tunnels.iter() {
+            let (seid, s) = self
                 .sessions
-                .get(seid)
-                .ok_or_else(|| format!("tunnel {k:?} owned by dead session {seid}"))?;
-            if !s.rules.tunnel_keys().any(|x| x == *k) {
+                .by_owner(owner)
+                .ok_or_else(|| format!("tunnel {k:?} owned by dead session slot {owner}"))?;
+            if !s.rules.tunnel_keys().any(|x| x == k) {
                 return Err(format!("tunnel {k:?} not used by session {seid}"));
             }
         }
-        let mut per_peer: HashMap<&NodeId, usize> = HashMap::new();
-        for (seid, s) in &self.sessions {
-            if s.rules.seid != *seid {
-                return Err(format!("session {seid} has rules of another SEID"));
+        let mut per_peer: HashMap<PeerId, usize> = HashMap::new();
+        let mut watched = 0;
+        for (seid, s) in self.sessions.iter() {
+            if self.sessions.get(seid).is_none() {
+                return Err(format!("session {seid} not found by its SEID"));
             }
             for k in s.rules.tunnel_keys() {
-                if self.tunnels.get(&k) != Some(seid) {
+                if !self.tunnels.held_by(&k, seid) {
                     return Err(format!("session {seid} tunnel {k:?} not registered"));
                 }
             }
-            *per_peer.entry(&s.peer).or_default() += 1;
+            if s.watched() != session::watched(&s.rules) {
+                return Err(format!("session {seid} watched wrongly"));
+            }
+            watched += usize::from(s.watched());
+            *per_peer.entry(s.peer).or_default() += 1;
         }
-        for (n, count) in per_peer {
-            let a = self
-                .assocs
-                .get(n)
-                .ok_or_else(|| format!("sessions of unknown peer {n:?}"))?;
+        if watched != self.sessions.watched() {
+            return Err(format!(
+                "{watched} sessions watched, {} counted",
+                self.sessions.watched()
+            ));
+        }
+        for (n, a) in &self.assocs {
+            if self.peer_node(a.id) != Some(n) {
+                return Err(format!("peer {n:?}: number {} not its own", a.id));
+            }
+        }
+        for (id, count) in per_peer {
+            let n = self
+                .peer_node(id)
+                .ok_or_else(|| format!("sessions of unknown peer number {id}"))?;
+            let a = &self.assocs[n];
             if a.sessions != count {
                 return Err(format!(
                     "peer {n:?}: {} sessions counted, {count} held",
@@ -712,7 +735,7 @@ impl<D: Dataplane> Node<D> {
                 at(n);
             }
         }
-        if !self.watched.is_empty() {
+        if self.sessions.watched() > 0 {
             at(self.next_usage_poll);
         }
         t
@@ -766,9 +789,14 @@ impl<D: Dataplane> Node<D> {
         s
     }
 
-    /// NTP seconds now, from the Recovery Time Stamp (this node's start).
-    fn ntp_at(&self, t: Instant) -> u32 {
-        let secs = t.saturating_duration_since(self.start).as_secs();
+    /// `t` as the node keeps it (URR state, usage seeds).
+    fn stamp(&self, t: Instant) -> Stamp {
+        Stamp::new(t, self.start)
+    }
+
+    /// NTP seconds at `t`, from the Recovery Time Stamp (this node's start).
+    fn ntp_at(&self, t: Stamp) -> u32 {
+        let secs = t.since_start().as_secs();
         self.cfg
             .recovery_time_stamp
             .0
@@ -814,7 +842,7 @@ impl<D: Dataplane> Node<D> {
             }
         };
         if let Some(k) = key {
-            self.cache.complete(self.now, k, Arc::from(&bytes[..]));
+            self.cache.complete(self.now, k, Box::from(&bytes[..]));
         }
         self.push_transmit(dst, bytes);
     }
@@ -1000,7 +1028,7 @@ impl<D: Dataplane> Node<D> {
     /// the session the header names, 0 when unknown (§7.2.2.4.2).
     fn response_seid(&self, header: &Header) -> Option<u64> {
         let up = header.seid?;
-        Some(self.sessions.get(&up).map_or(0, |s| s.cp.seid))
+        Some(self.sessions.get(up).map_or(0, |s| s.cp_seid))
     }
 
     /// Like [`Self::response_seid`], and for an establishment the CP SEID

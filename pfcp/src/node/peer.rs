@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::{
-    Association, Dataplane, DeleteReason, DownReason, Node, NodeEvent, OutKind, Outcome,
+    Association, Dataplane, DeleteReason, DownReason, Node, NodeEvent, OutKind, Outcome, PeerId,
     SetupTarget,
 };
 use crate::ie::{NodeId, NodeReportType, RemoteGtpuPeer, UserPlanePathFailureReport};
@@ -16,6 +16,29 @@ impl<D: Dataplane> Node<D> {
     /// SMFs may send from another port than the one they listen on).
     pub(super) fn peer_of(&self, from: SocketAddr) -> Option<NodeId> {
         self.assoc_by_ip.get(&from.ip()).cloned()
+    }
+
+    /// The number of the association a request from `from` belongs to.
+    pub(super) fn peer_id_of(&self, from: SocketAddr) -> Option<PeerId> {
+        self.assocs
+            .get(self.assoc_by_ip.get(&from.ip())?)
+            .map(|a| a.id)
+    }
+
+    /// The Node ID of association number `id`.
+    pub(super) fn peer_node(&self, id: PeerId) -> Option<&NodeId> {
+        self.peer_ids.get(usize::from(id))?.as_ref()
+    }
+
+    /// Association number `id`.
+    pub(super) fn association(&self, id: PeerId) -> Option<&Association> {
+        self.assocs.get(self.peer_node(id)?)
+    }
+
+    /// Association number `id`, mutably.
+    pub(super) fn association_mut(&mut self, id: PeerId) -> Option<&mut Association> {
+        let node = self.peer_ids.get(usize::from(id))?.as_ref()?;
+        self.assocs.get_mut(node)
     }
 
     pub(super) fn on_heartbeat_request(
@@ -127,9 +150,18 @@ impl<D: Dataplane> Node<D> {
                 // Another Node ID at the same address replaces the old one
                 // for request routing; its sessions stay until it is
                 // released or restarts.
+                let free = self.peer_ids.iter().position(Option::is_none);
+                let Ok(id) = PeerId::try_from(free.unwrap_or(self.peer_ids.len())) else {
+                    return Err(Cause::NO_RESOURCES_AVAILABLE);
+                };
+                match self.peer_ids.get_mut(usize::from(id)) {
+                    Some(slot) => *slot = Some(node.clone()),
+                    None => self.peer_ids.push(Some(node.clone())),
+                }
                 self.assocs.insert(
                     node.clone(),
                     Association {
+                        id,
                         addr,
                         recovery,
                         alive: true,
@@ -175,6 +207,7 @@ impl<D: Dataplane> Node<D> {
         if let Some(node) = self.peer_of(from) {
             let released = self.release_peer_sessions(&node, DeleteReason::AssociationReleased);
             if let Some(a) = self.assocs.remove(&node) {
+                self.peer_ids[usize::from(a.id)] = None;
                 self.assoc_by_ip.remove(&a.addr.ip());
                 // Remove the outstanding heartbeat, if any, so it does not
                 // report a failure later.
@@ -370,11 +403,14 @@ impl<D: Dataplane> Node<D> {
 
     /// Sessions of `node`, released; returns how many.
     pub(super) fn release_peer_sessions(&mut self, node: &NodeId, reason: DeleteReason) -> usize {
+        let Some(id) = self.assocs.get(node).map(|a| a.id) else {
+            return 0;
+        };
         let seids: Vec<u64> = self
             .sessions
             .iter()
-            .filter(|(_, s)| &s.peer == node)
-            .map(|(k, _)| *k)
+            .filter(|(_, s)| s.peer == id)
+            .map(|(k, _)| k)
             .collect();
         for &seid in &seids {
             self.release_session(seid, reason);

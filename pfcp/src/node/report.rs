@@ -2,6 +2,8 @@
 //! counters, Downlink Data Reports and Error Indication Reports.
 
 use std::net::IpAddr;
+use std::num::NonZeroU64;
+use std::ops::{Add, AddAssign};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,20 +19,173 @@ use crate::message::{self as msg, Message};
 /// full-size packet fits any more, so forwarding has in effect stopped.
 pub const QUOTA_FLOOR: u64 = 1500;
 
-/// Reporting state of one URR.
+/// A point in time as the node keeps it (per URR, per cached response):
+/// nanoseconds since the node started, plus one. Eight bytes where an
+/// `Instant` takes 16, and `Option<Stamp>` eight too. Exact for every time from the node's start on (an earlier time
+/// reads as the start, as `ntp_at` already did) for 292 years; the top bit
+/// stays clear (see [`Quotas`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Stamp(NonZeroU64);
+
+impl Stamp {
+    /// Largest nanosecond count: the raw value stays below 2^63.
+    const MAX_NANOS: u64 = (1 << 63) - 2;
+
+    /// `t`, for a node started at `origin`.
+    pub fn new(t: Instant, origin: Instant) -> Self {
+        let ns = t.saturating_duration_since(origin).as_nanos();
+        Stamp::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX))
+    }
+
+    fn from_nanos(ns: u64) -> Self {
+        Stamp(NonZeroU64::MIN.saturating_add(ns.min(Self::MAX_NANOS)))
+    }
+
+    fn nanos(self) -> u64 {
+        self.0.get() - 1
+    }
+
+    /// Time from the node's start to this one.
+    pub fn since_start(self) -> Duration {
+        Duration::from_nanos(self.nanos())
+    }
+
+    /// Time from `earlier` to this one (zero if `earlier` is later).
+    pub fn since(self, earlier: Stamp) -> Duration {
+        Duration::from_nanos(self.nanos().saturating_sub(earlier.nanos()))
+    }
+}
+
+impl Add<Duration> for Stamp {
+    type Output = Stamp;
+    fn add(self, d: Duration) -> Stamp {
+        let d = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        Stamp::from_nanos(self.nanos().saturating_add(d))
+    }
+}
+
+impl AddAssign<Duration> for Stamp {
+    fn add_assign(&mut self, d: Duration) {
+        *self = *self + d;
+    }
+}
+
+/// The quota reporting state of a URR in one word: whether its used-up
+/// volume quota is reported (bit 63), and when its current time quota was
+/// granted (a [`Stamp`] in the other bits; 0 once its expiry is reported).
+#[derive(Debug, Clone, Copy)]
+struct Quotas(u64);
+
+impl Quotas {
+    const VOLUME_REPORTED: u64 = 1 << 63;
+
+    fn granted(at: Stamp) -> Self {
+        Quotas(at.0.get())
+    }
+
+    fn volume_reported(self) -> bool {
+        self.0 & Self::VOLUME_REPORTED != 0
+    }
+
+    fn set_volume_reported(&mut self, reported: bool) {
+        self.0 =
+            (self.0 & !Self::VOLUME_REPORTED) | if reported { Self::VOLUME_REPORTED } else { 0 };
+    }
+
+    /// When the time quota was granted; `None` once its expiry is reported.
+    fn time_granted(self) -> Option<Stamp> {
+        NonZeroU64::new(self.0 & !Self::VOLUME_REPORTED).map(Stamp)
+    }
+
+    fn grant_time(&mut self, at: Stamp) {
+        self.0 = (self.0 & Self::VOLUME_REPORTED) | at.0.get();
+    }
+
+    fn time_reported(&mut self) {
+        self.0 &= Self::VOLUME_REPORTED;
+    }
+}
+
+/// Reporting state of one URR (32 bytes: a session's usual single URR
+/// lives inline in the session, see [`UrrStates`]).
 #[derive(Debug, Clone)]
 pub(super) struct UrrState {
     pub id: u32,
     /// UR-SEQN of the next report.
-    pub seqn: u32,
+    seqn: u32,
     /// Start of the current measurement (creation or last report).
-    pub start: Instant,
+    start: Stamp,
     /// Next periodic report.
-    pub next_periodic: Option<Instant>,
-    /// When the current time quota was granted.
-    pub quota_start: Instant,
-    pub volume_quota_reported: bool,
-    pub time_quota_reported: bool,
+    next_periodic: Option<Stamp>,
+    quotas: Quotas,
+}
+
+/// The reporting state of a session's URRs: the usual single URR inline,
+/// none or more than one in a vector.
+#[derive(Debug, Clone)]
+pub(super) enum UrrStates {
+    One(UrrState),
+    Many(Vec<UrrState>),
+}
+
+impl Default for UrrStates {
+    fn default() -> Self {
+        UrrStates::Many(Vec::new())
+    }
+}
+
+impl FromIterator<UrrState> for UrrStates {
+    fn from_iter<I: IntoIterator<Item = UrrState>>(iter: I) -> Self {
+        let mut v: Vec<UrrState> = iter.into_iter().collect();
+        match v.len() {
+            1 => UrrStates::One(v.pop().expect("one")),
+            _ => {
+                v.shrink_to_fit();
+                UrrStates::Many(v)
+            }
+        }
+    }
+}
+
+impl UrrStates {
+    pub fn as_slice(&self) -> &[UrrState] {
+        match self {
+            UrrStates::One(u) => std::slice::from_ref(u),
+            UrrStates::Many(v) => v,
+        }
+    }
+
+    /// The state of URR `id`.
+    pub fn get_mut(&mut self, id: u32) -> Option<&mut UrrState> {
+        match self {
+            UrrStates::One(u) => Some(u).filter(|u| u.id == id),
+            UrrStates::Many(v) => v.iter_mut().find(|u| u.id == id),
+        }
+    }
+
+    pub fn push(&mut self, u: UrrState) {
+        match self {
+            UrrStates::Many(v) if !v.is_empty() => v.push(u),
+            UrrStates::Many(_) => *self = UrrStates::One(u),
+            UrrStates::One(first) => *self = UrrStates::Many(vec![first.clone(), u]),
+        }
+    }
+
+    /// Takes out the state of URR `id`.
+    pub fn take(&mut self, id: u32) -> Option<UrrState> {
+        let i = self.as_slice().iter().position(|u| u.id == id)?;
+        let mut rest = std::mem::take(self).into_vec();
+        let u = rest.remove(i);
+        *self = rest.into_iter().collect();
+        Some(u)
+    }
+
+    fn into_vec(self) -> Vec<UrrState> {
+        match self {
+            UrrStates::One(u) => vec![u],
+            UrrStates::Many(v) => v,
+        }
+    }
 }
 
 /// What a usage report needs besides the counters.
@@ -39,8 +194,8 @@ pub(super) struct UsageSeed {
     pub urr_id: u32,
     pub seqn: u32,
     pub trigger: Urt,
-    pub start: Instant,
-    pub end: Instant,
+    pub start: Stamp,
+    pub end: Stamp,
     pub volume: bool,
     pub duration: bool,
     pub packets: bool,
@@ -59,15 +214,13 @@ pub(super) struct FinalUsage {
 const MI_MNOP: u8 = 0x10;
 
 impl UrrState {
-    pub fn new(u: &m::Urr, now: Instant) -> Self {
+    pub fn new(u: &m::Urr, now: Stamp) -> Self {
         UrrState {
             id: u.id,
             seqn: 0,
             start: now,
             next_periodic: periodic(u, now),
-            quota_start: now,
-            volume_quota_reported: false,
-            time_quota_reported: false,
+            quotas: Quotas::granted(now),
         }
     }
 
@@ -77,21 +230,20 @@ impl UrrState {
         &mut self,
         u: &m::Urr,
         upd: &p::UpdateUrr,
-        now: Instant,
+        now: Stamp,
         counters: Option<&UsageCounters>,
     ) {
         if upd.measurement_period.is_some() || upd.reporting_triggers.is_some() {
             self.next_periodic = periodic(u, now);
         }
         if upd.volume_quota.is_some() {
-            self.volume_quota_reported = false;
+            self.quotas.set_volume_reported(false);
             if let Some(c) = counters {
                 c.set_volume_quota(u.volume_quota);
             }
         }
         if upd.time_quota.is_some() {
-            self.time_quota_reported = false;
-            self.quota_start = now;
+            self.quotas.grant_time(now);
             if let Some(c) = counters {
                 c.set_blocked(false);
             }
@@ -99,7 +251,7 @@ impl UrrState {
     }
 
     /// Closes the current measurement for a report with `trigger`.
-    pub fn seed(&mut self, u: &m::Urr, trigger: Urt, now: Instant) -> UsageSeed {
+    pub fn seed(&mut self, u: &m::Urr, trigger: Urt, now: Stamp) -> UsageSeed {
         let s = UsageSeed {
             urr_id: u.id,
             seqn: self.seqn,
@@ -117,7 +269,7 @@ impl UrrState {
     }
 }
 
-fn periodic(u: &m::Urr, now: Instant) -> Option<Instant> {
+fn periodic(u: &m::Urr, now: Stamp) -> Option<Stamp> {
     if !u.reporting_triggers.contains(Rt::PERIO) {
         return None;
     }
@@ -133,7 +285,7 @@ fn reached(v: &Usage, limit: &m::Volume) -> bool {
 }
 
 /// Which triggers fire for a URR now; updates the URR's state.
-fn evaluate(u: &m::Urr, st: &mut UrrState, c: &UsageCounters, now: Instant) -> Urt {
+fn evaluate(u: &m::Urr, st: &mut UrrState, c: &UsageCounters, now: Stamp) -> Urt {
     let rt = u.reporting_triggers;
     let mut fired = Urt::empty();
     if let Some(next) = st.next_periodic {
@@ -156,29 +308,27 @@ fn evaluate(u: &m::Urr, st: &mut UrrState, c: &UsageCounters, now: Instant) -> U
     }
     if rt.contains(Rt::TIMTH) {
         if let Some(th) = u.time_threshold {
-            if now.saturating_duration_since(st.start) >= Duration::from_secs(u64::from(th)) {
+            if now.since(st.start) >= Duration::from_secs(u64::from(th)) {
                 fired.set(Urt::TIMTH, true);
             }
         }
     }
-    if u.volume_quota.is_some() && !st.volume_quota_reported {
+    if u.volume_quota.is_some() && !st.quotas.volume_reported() {
         let used_up = c.quota_exhausted()
             || c.remaining_quota()
                 .iter()
                 .flatten()
                 .any(|r| *r < QUOTA_FLOOR);
         if used_up {
-            st.volume_quota_reported = true;
+            st.quotas.set_volume_reported(true);
             if rt.contains(Rt::VOLQU) {
                 fired.set(Urt::VOLQU, true);
             }
         }
     }
-    if let Some(tq) = u.time_quota {
-        if !st.time_quota_reported
-            && now.saturating_duration_since(st.quota_start) >= Duration::from_secs(u64::from(tq))
-        {
-            st.time_quota_reported = true;
+    if let (Some(tq), Some(granted)) = (u.time_quota, st.quotas.time_granted()) {
+        if now.since(granted) >= Duration::from_secs(u64::from(tq)) {
+            st.quotas.time_reported();
             // The time is up: forwarding stops for this URR.
             c.set_blocked(true);
             if rt.contains(Rt::TIMQU) {
@@ -206,11 +356,9 @@ impl<D: Dataplane> Node<D> {
                 uplink_packets: seed.packets.then_some(usage.ul_packets),
                 downlink_packets: seed.packets.then_some(usage.dl_packets),
             }),
-            duration_measurement: seed.duration.then(|| {
-                p::DurationMeasurement(
-                    seed.end.saturating_duration_since(seed.start).as_secs() as u32
-                )
-            }),
+            duration_measurement: seed
+                .duration
+                .then(|| p::DurationMeasurement(seed.end.since(seed.start).as_secs() as u32)),
             query_urr_reference: seed.query_urr_reference.map(p::QueryUrrReference),
             ..Default::default()
         }
@@ -219,29 +367,27 @@ impl<D: Dataplane> Node<D> {
     /// The final report of a measurement whose change is now applied.
     pub(super) fn final_report(&self, f: &FinalUsage) -> p::UsageReport {
         let mut seed = f.seed.clone();
-        seed.end = self.now.max(seed.end);
+        seed.end = self.stamp(self.now).max(seed.end);
         self.usage_report(&seed, f.counters.take())
     }
 
     /// Checks the URRs of watched sessions; sends a Session Report Request
     /// (one per session) with a Usage Report for each URR with a trigger.
     pub(super) fn usage_tick(&mut self) {
-        let now = self.now;
-        let seids: Vec<u64> = self.watched.iter().copied().collect();
-        for seid in seids {
+        let now = self.stamp(self.now);
+        let mut from = 0;
+        while let Some((slot, seid)) = self.sessions.next_watched(from) {
+            from = slot + 1;
             if self.outstanding.len() >= self.cfg.max_outstanding {
                 // Try the rest at the next tick: counters keep counting.
                 break;
             }
-            let Some(s) = self.sessions.get_mut(&seid) else {
+            let Some(s) = self.sessions.get_mut(seid) else {
                 continue;
             };
             let mut ready: Vec<(UsageSeed, Usage)> = Vec::new();
             for u in s.rules.urrs.iter().map(|u| &u.rule) {
-                let (Some(st), Some(c)) = (
-                    s.urrs.iter_mut().find(|x| x.id == u.id),
-                    s.rules.urr_counters(u.id),
-                ) else {
+                let (Some(st), Some(c)) = (s.urrs.get_mut(u.id), s.rules.urr_counters(u.id)) else {
                     continue;
                 };
                 let fired = evaluate(u, st, c, now);
@@ -267,11 +413,11 @@ impl<D: Dataplane> Node<D> {
     }
 
     fn send_session_report(&mut self, seid: u64, m: msg::SessionReportRequest) -> bool {
-        let Some(s) = self.sessions.get(&seid) else {
+        let Some(s) = self.sessions.get(seid) else {
             return false;
         };
-        let cp_seid = s.cp.seid;
-        let Some(dst) = self.assocs.get(&s.peer).map(|a| a.addr) else {
+        let cp_seid = s.cp_seid;
+        let Some(dst) = self.association(s.peer).map(|a| a.addr) else {
             self.stats.reports_dropped += 1;
             return false;
         };
@@ -296,7 +442,7 @@ impl<D: Dataplane> Node<D> {
     /// buffering). Returns whether a report was sent.
     pub fn report_downlink_data(&mut self, now: Instant, seid: u64, pdr_id: u16) -> bool {
         self.now = now;
-        let Some(s) = self.sessions.get_mut(&seid) else {
+        let Some(s) = self.sessions.get_mut(seid) else {
             return false;
         };
         let Some(pdr) = s.rules.pdr(pdr_id) else {
@@ -306,14 +452,14 @@ impl<D: Dataplane> Node<D> {
         let Some(far) = s.rules.fars.get(usize::from(pdr.far)) else {
             return false;
         };
-        let a = far.apply_action;
+        let (far, a) = (far.id, far.apply_action);
         if !a.contains(ApplyAction::BUFF) || !a.contains(ApplyAction::NOCP) {
             return false;
         }
-        if s.dl_episodes.contains(&far.id) {
+        if s.dl_episodes().contains(&far) {
             return false;
         }
-        s.dl_episodes.push(far.id);
+        s.start_dl_episode(far);
         let m = msg::SessionReportRequest {
             report_type: ReportType::from_flags(&[ReportType::DLDR]),
             downlink_data_report: Some(p::DownlinkDataReport {
@@ -336,7 +482,7 @@ impl<D: Dataplane> Node<D> {
     /// sends an Error Indication Report with the remote F-TEID.
     pub fn report_error_indication(&mut self, now: Instant, seid: u64, remote: m::FTeid) -> bool {
         self.now = now;
-        if !self.sessions.contains_key(&seid) {
+        if self.sessions.get(seid).is_none() {
             return false;
         }
         let m = msg::SessionReportRequest {
@@ -367,7 +513,43 @@ impl<D: Dataplane> Node<D> {
                         && (o.ipv4.map(IpAddr::V4) == Some(peer)
                             || o.ipv6.map(IpAddr::V6) == Some(peer))
                 })
-                .then_some(*seid)
+                .then_some(seid)
         })
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn stamps_are_exact_from_the_start_on() {
+        let t0 = Instant::now();
+        let t = t0 + Duration::new(3, 7);
+        let s = Stamp::new(t, t0);
+        assert_eq!(s.since_start(), Duration::new(3, 7));
+        assert_eq!(Stamp::new(t0, t), Stamp::new(t0, t0));
+        assert_eq!(
+            (s + Duration::from_secs(1)).since(s),
+            Duration::from_secs(1)
+        );
+        assert_eq!(Stamp::new(t0, t0).since(s), Duration::ZERO);
+        assert_eq!(size_of::<Option<Stamp>>(), 8);
+    }
+
+    #[test]
+    fn quota_flags_are_independent() {
+        let t0 = Instant::now();
+        let at = Stamp::new(t0 + Duration::from_secs(5), t0);
+        let mut q = Quotas::granted(at);
+        assert!(!q.volume_reported());
+        q.set_volume_reported(true);
+        assert_eq!((q.volume_reported(), q.time_granted()), (true, Some(at)));
+        q.time_reported();
+        assert_eq!((q.volume_reported(), q.time_granted()), (true, None));
+        q.grant_time(at + Duration::from_secs(1));
+        q.set_volume_reported(false);
+        let later = Some(at + Duration::from_secs(1));
+        assert_eq!((q.volume_reported(), q.time_granted()), (false, later));
     }
 }

@@ -1,7 +1,6 @@
 //! PFCP sessions: establishment, modification and deletion (TS 29.244
 //! §7.5.2, §7.5.4, §7.5.6), applied all or nothing, answered after apply.
 
-use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -10,42 +9,25 @@ use upf_core::rules::{self as m, ApplyAction, ReportingTriggers, Session};
 
 use super::convert::{self, rule_error, Failure};
 use super::report::{FinalUsage, UrrState};
+use super::sessions::SessionState;
 use super::{Busy, Dataplane, DeleteReason, Held, HeldBody, Node, NodeEvent, Outcome, UePoolV4};
 use crate::header::Header;
 use crate::ie::types as t;
-use crate::ie::{self as p, FailedRuleId, NodeId};
+use crate::ie::{self as p, FailedRuleId};
 use crate::message::{self as msg};
 use crate::Cause;
 
-/// What the node keeps of a session.
-#[derive(Debug)]
-pub(super) struct SessionState {
-    /// The CP F-SEID (where reports go, and the SEID responses carry).
-    pub cp: p::FSeid,
-    /// The association the session belongs to.
-    pub peer: NodeId,
-    /// The version published to the dataplane. It is also the authoritative
-    /// rule model: [`SessionRules::to_session`] gives back the session it was
-    /// compiled from, so the node keeps the rules once.
-    pub rules: Arc<SessionRules>,
-    /// Reporting state per URR.
-    pub urrs: Vec<UrrState>,
-    /// FARs with a Downlink Data Report sent for the current buffering
-    /// episode.
-    pub dl_episodes: Vec<u32>,
-    /// FQ-CSIDs given at establishment (Session Set Deletion).
-    pub fq_csids: Vec<p::FqCsid>,
-    /// UE IPv4 address allocated from the pool.
-    pub ue_v4: Option<Ipv4Addr>,
-}
-
-/// An IPv4 pool of UE addresses.
+/// An IPv4 pool of UE addresses: one bit per address in use (a set of
+/// addresses would cost 10 bytes or so a session), grown as allocation
+/// reaches further into the pool.
 #[derive(Debug)]
 pub(super) struct UePool {
     first: u32,
     size: u32,
     next: u32,
-    used: HashSet<u32>,
+    /// Bit `i`: address `first + i` is in use.
+    used: Vec<u64>,
+    in_use: u32,
 }
 
 impl UePool {
@@ -58,26 +40,41 @@ impl UePool {
             first: net + 1,
             size,
             next: 0,
-            used: HashSet::new(),
+            used: Vec::new(),
+            in_use: 0,
         }
     }
 
     fn allocate(&mut self) -> Option<Ipv4Addr> {
-        if self.used.len() as u32 >= self.size {
+        if self.in_use >= self.size {
             return None;
         }
         for _ in 0..self.size {
-            let a = self.first + self.next;
+            let i = self.next;
             self.next = (self.next + 1) % self.size;
-            if self.used.insert(a) {
-                return Some(Ipv4Addr::from(a));
+            let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
+            if word >= self.used.len() {
+                self.used.resize(word + 1, 0);
+            }
+            if self.used[word] & bit == 0 {
+                self.used[word] |= bit;
+                self.in_use += 1;
+                return Some(Ipv4Addr::from(self.first + i));
             }
         }
         None
     }
 
     fn release(&mut self, a: Ipv4Addr) {
-        self.used.remove(&u32::from(a));
+        let i = u32::from(a).wrapping_sub(self.first);
+        if i >= self.size {
+            return;
+        }
+        let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
+        if let Some(w) = self.used.get_mut(word).filter(|w| **w & bit != 0) {
+            *w &= !bit;
+            self.in_use -= 1;
+        }
     }
 }
 
@@ -150,16 +147,6 @@ pub(super) fn watched(rules: &SessionRules) -> bool {
 }
 
 impl<D: Dataplane> Node<D> {
-    fn alloc_seid(&mut self) -> u64 {
-        loop {
-            let s = self.next_seid;
-            self.next_seid = self.next_seid.wrapping_add(1).max(1);
-            if !self.sessions.contains_key(&s) {
-                return s;
-            }
-        }
-    }
-
     /// Local addresses for a PDI's tunnel: N9 toward the core side (or
     /// when the 3GPP Interface Type says N9/S5-S8), N3 otherwise.
     fn local_addrs(&self, pdi: &p::Pdi) -> (Option<Ipv4Addr>, Option<Ipv6Addr>) {
@@ -191,7 +178,7 @@ impl<D: Dataplane> Node<D> {
             let teid = self.next_teid.clamp(lo, hi);
             self.next_teid = if teid >= hi { lo } else { teid + 1 };
             let f = m::FTeid { teid, ipv4, ipv6 };
-            if keys(&f).all(|k| !self.tunnels.contains_key(&k) && !reserved.contains(&k)) {
+            if keys(&f).all(|k| !self.tunnels.contains(&k) && !reserved.contains(&k)) {
                 return Some(teid);
             }
         }
@@ -351,7 +338,7 @@ impl<D: Dataplane> Node<D> {
     ) -> Result<SessionRules, Failure> {
         let rules = compile_owned(model, previous).map_err(|e| rule_error(&e))?;
         for k in rules.tunnel_keys() {
-            if self.tunnels.get(&k).is_some_and(|&o| o != seid) {
+            if self.tunnels.held_by_other(&k, seid) {
                 // The first such PDR in the model's order.
                 let pdr = rules
                     .pdrs
@@ -392,20 +379,23 @@ impl<D: Dataplane> Node<D> {
         r: msg::SessionEstablishmentRequest,
     ) -> Outcome {
         let cp_seid = r.cp_f_seid.seid;
-        let Some(peer) = self.peer_of(from) else {
+        let Some(peer) = self.peer_id_of(from) else {
             return self.establishment_failure(
                 Failure::cause(Cause::NO_ESTABLISHED_PFCP_ASSOCIATION),
                 cp_seid,
             );
         };
-        let peer_sessions = self.assocs.get(&peer).map_or(0, |a| a.sessions);
+        let peer_sessions = self.association(peer).map_or(0, |a| a.sessions);
         if self.sessions.len() >= self.cfg.max_sessions
             || peer_sessions >= self.cfg.max_sessions_per_peer
         {
             return self
                 .establishment_failure(Failure::cause(Cause::NO_RESOURCES_AVAILABLE), cp_seid);
         }
-        let seid = self.alloc_seid();
+        let Some(seid) = self.sessions.vacant_seid() else {
+            return self
+                .establishment_failure(Failure::cause(Cause::NO_RESOURCES_AVAILABLE), cp_seid);
+        };
         let mut model = Session::new(seid);
         let mut alloc = Alloc::default();
         let built = self
@@ -429,32 +419,27 @@ impl<D: Dataplane> Node<D> {
         for k in rules.tunnel_keys() {
             self.tunnels.insert(k, seid);
         }
-        let now = self.now;
+        let now = self.stamp(self.now);
         let urrs = rules
             .urrs
             .iter()
             .map(|u| UrrState::new(&u.rule, now))
             .collect();
-        if watched(&rules) {
-            self.watched.insert(seid);
-        }
-        if let Some(a) = self.assocs.get_mut(&peer) {
+        if let Some(a) = self.association_mut(peer) {
             a.sessions += 1;
         }
         let mut created = alloc.created;
         created.shrink_to_fit();
-        self.sessions.insert(
-            seid,
-            Box::new(SessionState {
-                cp: r.cp_f_seid,
-                peer,
-                rules,
-                urrs,
-                dl_episodes: Vec::new(),
-                fq_csids: r.fq_csids,
-                ue_v4: alloc.ue_v4,
-            }),
-        );
+        let is_watched = watched(&rules);
+        self.sessions.insert(SessionState::new(
+            rules,
+            r.cp_f_seid.seid,
+            peer,
+            urrs,
+            alloc.ue_v4,
+            r.fq_csids,
+        ));
+        self.sessions.set_watched(seid, is_watched);
         let response = msg::SessionEstablishmentResponse {
             node_id: self.our_node_id(),
             cause: Cause::REQUEST_ACCEPTED,
@@ -495,10 +480,10 @@ impl<D: Dataplane> Node<D> {
     ) -> Outcome {
         let _ = from;
         let up = header.seid.unwrap_or(0);
-        let Some(state) = self.sessions.get(&up) else {
+        let Some(state) = self.sessions.get(up) else {
             return self.modification_failure(Failure::cause(Cause::SESSION_CONTEXT_NOT_FOUND), 0);
         };
-        let cp_seid = state.cp.seid;
+        let cp_seid = state.cp_seid;
         let old_rules = state.rules.clone();
         let mut model = state.rules.to_session();
         let mut alloc = Alloc {
@@ -532,27 +517,26 @@ impl<D: Dataplane> Node<D> {
 
         // Commit.
         for k in old_rules.tunnel_keys() {
-            if !rules.tunnel_keys().any(|x| x == k) && self.tunnels.get(&k) == Some(&up) {
-                self.tunnels.remove(&k);
+            if !rules.tunnel_keys().any(|x| x == k) {
+                self.tunnels.release(&k, up);
             }
         }
         for k in rules.tunnel_keys() {
             self.tunnels.insert(k, up);
         }
-        let now = self.now;
+        let now = self.stamp(self.now);
         let is_watched = watched(&rules);
         let (n3_4, n3_6) = (self.cfg.n3_ipv4, self.cfg.n3_ipv6);
         let (n9_4, n9_6) = (self.cfg.n9_ipv4, self.cfg.n9_ipv6);
         let n9 = n9_4.is_some() || n9_6.is_some();
-        let state = self.sessions.get_mut(&up).expect("checked above");
+        let state = self.sessions.get_mut(up).expect("checked above");
         let mut finals: Vec<FinalUsage> = Vec::new();
         // Removed URRs: a final report with what they counted.
         for id in &removed_urrs {
-            if let (Some(i), Some(c)) = (
-                state.urrs.iter().position(|u| u.id == *id),
-                old_rules.urr_counters(*id),
-            ) {
-                let mut st = state.urrs.remove(i);
+            if let Some(c) = old_rules.urr_counters(*id) {
+                let Some(mut st) = state.urrs.take(*id) else {
+                    continue;
+                };
                 if let Some(u) = old_rules.urrs.iter().find(|u| u.rule.id == *id) {
                     let u = &u.rule;
                     let trigger =
@@ -566,7 +550,7 @@ impl<D: Dataplane> Node<D> {
         }
         // New and updated URRs.
         for u in rules.urrs.iter().map(|u| &u.rule) {
-            match state.urrs.iter_mut().find(|s| s.id == u.id) {
+            match state.urrs.get_mut(u.id) {
                 Some(st) => {
                     let c = rules.urr_counters(u.id);
                     if let Some(upd) = r.update_urrs.iter().find(|x| x.urr_id.0 == u.id) {
@@ -585,10 +569,7 @@ impl<D: Dataplane> Node<D> {
             if !(qaurr || r.query_urrs.iter().any(|q| q.urr_id.0 == u.id)) {
                 continue;
             }
-            if let (Some(st), Some(c)) = (
-                state.urrs.iter_mut().find(|s| s.id == u.id),
-                rules.urr_counters(u.id),
-            ) {
+            if let (Some(st), Some(c)) = (state.urrs.get_mut(u.id), rules.urr_counters(u.id)) {
                 let mut seed = st.seed(u, immer, now);
                 seed.query_urr_reference = r.query_urr_reference.map(|q| q.0);
                 finals.push(FinalUsage {
@@ -598,22 +579,18 @@ impl<D: Dataplane> Node<D> {
             }
         }
         // A buffering episode ends when its FAR stops buffering.
-        state.dl_episodes.retain(|f| {
+        state.retain_dl_episodes(|f| {
             rules
                 .far(*f)
                 .is_some_and(|far| far.apply_action.contains(ApplyAction::BUFF))
         });
         if let Some(cp) = r.cp_f_seid {
-            state.cp = cp;
+            state.cp_seid = cp.seid;
         }
-        let new_cp_seid = state.cp.seid;
+        let new_cp_seid = state.cp_seid;
         state.rules = rules;
         state.ue_v4 = alloc.ue_v4;
-        if is_watched {
-            self.watched.insert(up);
-        } else {
-            self.watched.remove(&up);
-        }
+        self.sessions.set_watched(up, is_watched);
         let events = end_markers
             .into_iter()
             .map(|em: convert::EndMarker| NodeEvent::SendEndMarker {
@@ -740,7 +717,7 @@ impl<D: Dataplane> Node<D> {
         _r: msg::SessionDeletionRequest,
     ) -> Outcome {
         let up = header.seid.unwrap_or(0);
-        let Some(state) = self.sessions.get(&up) else {
+        let Some(state) = self.sessions.get(up) else {
             return Outcome::Respond(
                 msg::SessionDeletionResponse {
                     cause: Cause::SESSION_CONTEXT_NOT_FOUND,
@@ -755,14 +732,12 @@ impl<D: Dataplane> Node<D> {
             Err(Busy) => return Outcome::Busy,
         };
         let mut state = self.forget_session(up).expect("checked above");
-        let now = self.now;
+        let now = self.stamp(self.now);
         let termr = p::UsageReportTrigger::from_flags(&[p::UsageReportTrigger::TERMR]);
         let mut finals = Vec::new();
         for u in state.rules.urrs.iter().map(|u| &u.rule) {
-            if let (Some(st), Some(c)) = (
-                state.urrs.iter_mut().find(|s| s.id == u.id),
-                state.rules.urr_counters(u.id),
-            ) {
+            if let (Some(st), Some(c)) = (state.urrs.get_mut(u.id), state.rules.urr_counters(u.id))
+            {
                 finals.push(FinalUsage {
                     seed: st.seed(u, termr, now),
                     counters: c.clone(),
@@ -774,7 +749,7 @@ impl<D: Dataplane> Node<D> {
             dst: from,
             key: None,
             seq: 0,
-            seid: Some(state.cp.seid),
+            seid: Some(state.cp_seid),
             body: HeldBody::Deletion(
                 msg::SessionDeletionResponse {
                     cause: Cause::REQUEST_ACCEPTED,
@@ -794,20 +769,20 @@ impl<D: Dataplane> Node<D> {
         from: SocketAddr,
         r: msg::SessionSetDeletionRequest,
     ) -> Outcome {
-        if let Some(peer) = self.peer_of(from) {
+        if let Some(peer) = self.peer_id_of(from) {
             let doomed: Vec<u64> = self
                 .sessions
                 .iter()
                 .filter(|(_, s)| {
                     s.peer == peer
-                        && s.fq_csids.iter().any(|mine| {
+                        && s.fq_csids().iter().any(|mine| {
                             r.fq_csids.iter().any(|x| {
                                 x.node_id == mine.node_id
                                     && x.csids.iter().any(|c| mine.csids.contains(c))
                             })
                         })
                 })
-                .map(|(k, _)| *k)
+                .map(|(k, _)| k)
                 .collect();
             for seid in doomed {
                 self.release_session(seid, DeleteReason::SetDeletion);
@@ -826,18 +801,15 @@ impl<D: Dataplane> Node<D> {
 
     /// Takes a session out of the node's state, releasing its tunnels and
     /// addresses (the dataplane removal is the caller's).
-    fn forget_session(&mut self, seid: u64) -> Option<Box<SessionState>> {
-        let state = self.sessions.remove(&seid)?;
+    fn forget_session(&mut self, seid: u64) -> Option<SessionState> {
+        let state = self.sessions.remove(seid)?;
         for k in state.rules.tunnel_keys() {
-            if self.tunnels.get(&k) == Some(&seid) {
-                self.tunnels.remove(&k);
-            }
+            self.tunnels.release(&k, seid);
         }
         if let (Some(a), Some(pool)) = (state.ue_v4, self.ue_pool.as_mut()) {
             pool.release(a);
         }
-        self.watched.remove(&seid);
-        if let Some(a) = self.assocs.get_mut(&state.peer) {
+        if let Some(a) = self.association_mut(state.peer) {
             a.sessions = a.sessions.saturating_sub(1);
         }
         Some(state)
@@ -852,5 +824,33 @@ impl<D: Dataplane> Node<D> {
         self.removals.push_back((seid, state.rules.clone()));
         self.flush_removals();
         self.push_event(NodeEvent::SessionDeleted { seid, reason });
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn ue_pool_allocates_in_turn_and_takes_addresses_back() {
+        let mut pool = UePool::new(UePoolV4 {
+            network: Ipv4Addr::new(10, 0, 0, 0),
+            prefix_len: 25,
+        });
+        let all: Vec<Ipv4Addr> = std::iter::from_fn(|| pool.allocate()).collect();
+        assert_eq!(all.len(), 126);
+        assert_eq!(all[0], Ipv4Addr::new(10, 0, 0, 1));
+        assert_eq!(all[125], Ipv4Addr::new(10, 0, 0, 126));
+        pool.release(Ipv4Addr::new(10, 0, 0, 70));
+        pool.release(Ipv4Addr::new(10, 0, 0, 70));
+        pool.release(Ipv4Addr::new(10, 0, 1, 70));
+        pool.release(Ipv4Addr::new(10, 0, 0, 0));
+        assert_eq!(pool.allocate(), Some(Ipv4Addr::new(10, 0, 0, 70)));
+        assert_eq!(pool.allocate(), None);
+        pool.release(Ipv4Addr::new(10, 0, 0, 3));
+        pool.release(Ipv4Addr::new(10, 0, 0, 100));
+        // Next fit: on from the last address given, not the lowest free.
+        assert_eq!(pool.allocate(), Some(Ipv4Addr::new(10, 0, 0, 100)));
+        assert_eq!(pool.allocate(), Some(Ipv4Addr::new(10, 0, 0, 3)));
     }
 }
