@@ -15,6 +15,8 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arrayvec::ArrayVec;
+
 use crate::compile::{mask_v4, mask_v6, SessionRules, TunnelKey};
 
 /// A fast multiplicative hasher for the small fixed-size keys of the fast
@@ -92,6 +94,115 @@ impl FlatKey for TunnelKey {
             }
         };
         (u64::from(self.teid) << 32) ^ a
+    }
+}
+
+/// A tunnel key in eight bytes, so that a slot of the tunnel index is
+/// sixteen: the TEID, and the local address: an IPv4 address as it is, an
+/// IPv6 address as [`V6_BASE`] plus its number in the worker's list of
+/// local IPv6 addresses (a UPF has a few). Keys that do not fit (IPv4
+/// addresses in 255.255.255.0/24, more IPv6 addresses than the list holds)
+/// go to a general index beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CompactTunnel {
+    teid: u32,
+    addr: u32,
+}
+
+/// First compact address of the IPv6 addresses.
+const V6_BASE: u32 = 0xffff_ff00;
+
+impl FlatKey for CompactTunnel {
+    #[inline]
+    fn word(&self) -> u64 {
+        (u64::from(self.teid) << 32) ^ u64::from(self.addr)
+    }
+}
+
+/// The tunnel index: compact keys, and the rest.
+#[derive(Debug)]
+struct TunnelIndex {
+    compact: FlatIndex<CompactTunnel>,
+    /// Local IPv6 addresses, numbered for [`CompactTunnel`]; never removed.
+    v6: ArrayVec<Ipv6Addr, 255>,
+    other: FlatIndex<TunnelKey>,
+}
+
+impl TunnelIndex {
+    fn with_capacity(n: usize) -> Self {
+        TunnelIndex {
+            compact: FlatIndex::with_capacity(n, CompactTunnel { teid: 0, addr: 0 }),
+            v6: ArrayVec::new(),
+            other: FlatIndex::with_capacity(
+                4,
+                TunnelKey {
+                    teid: 0,
+                    addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                },
+            ),
+        }
+    }
+
+    /// The compact form of `k`, if it has one (`add`: numbering a new
+    /// IPv6 address if there is room).
+    #[inline(always)]
+    fn compact_key(&mut self, k: &TunnelKey, add: bool) -> Option<CompactTunnel> {
+        let addr = match k.addr {
+            IpAddr::V4(a) => Some(u32::from(a)).filter(|&a| a < V6_BASE),
+            IpAddr::V6(a) => match self.v6.iter().position(|&x| x == a) {
+                Some(i) => Some(V6_BASE + i as u32),
+                None if add && self.v6.try_push(a).is_ok() => {
+                    Some(V6_BASE + (self.v6.len() - 1) as u32)
+                }
+                None => None,
+            },
+        }?;
+        Some(CompactTunnel { teid: k.teid, addr })
+    }
+
+    /// [`TunnelIndex::compact_key`] without numbering.
+    #[inline(always)]
+    fn find_key(&self, k: &TunnelKey) -> Option<CompactTunnel> {
+        let addr = match k.addr {
+            IpAddr::V4(a) => Some(u32::from(a)).filter(|&a| a < V6_BASE),
+            IpAddr::V6(a) => self
+                .v6
+                .iter()
+                .position(|&x| x == a)
+                .map(|i| V6_BASE + i as u32),
+        }?;
+        Some(CompactTunnel { teid: k.teid, addr })
+    }
+
+    #[inline(always)]
+    fn get(&self, k: &TunnelKey) -> Option<&Arc<SessionRules>> {
+        match self.find_key(k) {
+            Some(c) => self.compact.get(&c),
+            None if self.other.len == 0 => None,
+            None => self.other.get(k),
+        }
+    }
+
+    #[inline(always)]
+    fn home_ptr(&self, k: &TunnelKey) -> *const u8 {
+        match self.find_key(k) {
+            Some(c) => self.compact.home_ptr(&c),
+            None => self.other.home_ptr(k),
+        }
+    }
+
+    fn insert(&mut self, k: TunnelKey, rules: Arc<SessionRules>) {
+        match self.compact_key(&k, true) {
+            Some(c) => self.compact.insert(c, rules),
+            None => self.other.insert(k, rules),
+        };
+    }
+
+    fn remove(&mut self, k: &TunnelKey) {
+        match self.find_key(k) {
+            Some(c) => self.compact.remove(&c),
+            None => self.other.remove(k),
+        };
     }
 }
 
@@ -351,7 +462,7 @@ pub enum Update {
 #[derive(Debug)]
 pub struct Tables {
     sessions: FastMap<u64, Arc<SessionRules>>,
-    tunnels: FlatIndex<TunnelKey>,
+    tunnels: TunnelIndex,
     ue_v4: PrefixIndex<Ipv4Addr>,
     ue_v6: PrefixIndex<Ipv6Addr>,
 }
@@ -362,13 +473,7 @@ impl Tables {
     pub fn with_capacity(sessions: usize) -> Self {
         Tables {
             sessions: FastMap::with_capacity_and_hasher(sessions, Default::default()),
-            tunnels: FlatIndex::with_capacity(
-                sessions * 2,
-                TunnelKey {
-                    teid: 0,
-                    addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                },
-            ),
+            tunnels: TunnelIndex::with_capacity(sessions * 2),
             ue_v4: PrefixIndex::with_capacity(sessions, Ipv4Addr::UNSPECIFIED),
             ue_v6: PrefixIndex::with_capacity(sessions, Ipv6Addr::UNSPECIFIED),
         }
@@ -523,5 +628,44 @@ mod test {
                 }
             }
         }
+    }
+
+    #[test]
+    fn tunnel_index_agrees_with_a_map_whatever_the_addresses() {
+        let mut index = TunnelIndex::with_capacity(4);
+        let mut model: HashMap<TunnelKey, u64> = HashMap::new();
+        // IPv4, one in the range that has no compact form, and more IPv6
+        // addresses than the compact list numbers.
+        let mut addrs = vec![
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            IpAddr::V4(Ipv4Addr::new(255, 255, 255, 7)),
+        ];
+        addrs.extend(
+            (0..300u16).map(|i| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i))),
+        );
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for step in 0..40_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let key = TunnelKey {
+                teid: (x % 50) as u32,
+                addr: addrs[((x >> 20) % addrs.len() as u64) as usize],
+            };
+            if (x >> 40).is_multiple_of(3) {
+                index.remove(&key);
+                model.remove(&key);
+            } else {
+                index.insert(key, rules(step));
+                model.insert(key, step);
+            }
+            assert_eq!(index.get(&key).map(|r| r.seid), model.get(&key).copied());
+        }
+        for (k, v) in &model {
+            assert_eq!(index.get(k).map(|r| r.seid), Some(*v));
+        }
+        assert_eq!(index.v6.len(), 255);
+        assert!(index.other.len > 0);
+        assert_eq!(index.compact.len + index.other.len, model.len());
     }
 }
