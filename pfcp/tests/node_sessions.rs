@@ -61,7 +61,7 @@ fn open5gs_establishment_choose_id_v4_v6_cp_function_and_bar() {
     assert!(matches!(far1.action, FarAction::Buffer { notify: true, bar: Some(b) } if b.id == 1));
     // The Router Solicitation PDR keeps its SDF filter; its FAR goes to the CP function.
     let pdr3 = rules.pdrs.iter().find(|p| p.id == 3).unwrap();
-    assert_eq!(pdr3.sdf.len(), 1);
+    assert_eq!(pdr3.pdi.sdf.len(), 1);
     let far3 = rules.fars.iter().find(|f| f.id == 3).unwrap();
     assert!(
         matches!(far3.action, FarAction::Forward(f) if f.destination == upf_core::rules::Interface::CpFunction)

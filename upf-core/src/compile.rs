@@ -82,8 +82,12 @@ pub struct CompiledPdr {
     /// packets get, prebuilt, when it does not depend on the packet (IPv4
     /// GTP-U with a QFI known at compile time); [`NO_ENCAP`] if none.
     pub encap: u8,
-    /// Local F-TEID: packets must arrive in this tunnel.
-    pub fteid: Option<FTeid>,
+    /// Index into [`SessionRules::fteids`] of the local F-TEID (packets
+    /// must arrive in its tunnel), or [`NONE`]: PDRs sharing a CHOOSE ID
+    /// share one.
+    pub fteid: u16,
+    /// The local F-TEID's TEID (0 without one).
+    pub teid: u32,
     /// UE address and S/D.
     pub ue_ip: Option<UeIpAddress>,
     /// The FAR's action (`None`: the PDR has no FAR).
@@ -93,9 +97,10 @@ pub struct CompiledPdr {
     /// The meters of the PDR's QERs for the PDR's direction, in order.
     pub meters: Refs<Arc<Meter>>,
     // Read by the control side and the general stages only.
-    /// SDF filters (any match detects; empty detects all), shared with
-    /// every session that has the same ([`crate::intern`]).
-    pub sdf: Arc<[SdfFilter]>,
+    /// The PDI's SDF filters, Network Instance and rarer parts, shared
+    /// with every PDR (of any session) that has the same
+    /// ([`crate::intern`]).
+    pub pdi: Arc<PdiShared>,
     /// Indices into [`SessionRules::qers`], applied in order.
     pub qers: Indices,
     /// Indices into [`SessionRules::urrs`].
@@ -118,28 +123,28 @@ pub struct CompiledPdr {
     /// QoS marking for packets sent into a tunnel: QFI, RQI, PPI of the
     /// first QER that sets a QFI.
     pub marking: Option<(u8, bool, Option<u8>)>,
-    // Kept for [`SessionRules::to_session`] only.
-    /// The PDI's Network Instance, shared ([`crate::intern`]).
-    pub network_instance: Option<Arc<[u8]>>,
-    /// The PDI's rarely given parts, when it has any.
-    pub extra: Option<Box<PdrExtra>>,
 }
 
-/// The parts of a PDI the packet path does not read and a session seldom
-/// has, kept to give the rule model back.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PdrExtra {
+/// The parts of a PDI beside its keys, as given: sessions of one DNN and
+/// one SMF repeat them (SDF filters are written against `assigned`), so
+/// compiled PDRs share one copy of each distinct value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PdiShared {
+    /// SDF filters (any match detects; empty detects all).
+    pub sdf: Box<[SdfFilter]>,
+    /// Network Instance.
+    pub network_instance: Option<Box<[u8]>>,
     /// Application ID.
-    pub application_id: Option<Vec<u8>>,
+    pub application_id: Option<Box<[u8]>>,
     /// Framed routes, IPv4.
-    pub framed_routes_v4: Vec<(Ipv4Addr, u8)>,
+    pub framed_routes_v4: Box<[(Ipv4Addr, u8)]>,
     /// Framed routes, IPv6.
-    pub framed_routes_v6: Vec<(Ipv6Addr, u8)>,
+    pub framed_routes_v6: Box<[(Ipv6Addr, u8)]>,
 }
 
 /// Bytes at the front of a [`CompiledPdr`] that the packet path reads for
 /// every packet.
-pub const PDR_HOT_BYTES: usize = core::mem::offset_of!(CompiledPdr, sdf);
+pub const PDR_HOT_BYTES: usize = core::mem::offset_of!(CompiledPdr, pdi);
 
 impl CompiledPdr {
     /// The bit of [`CompiledPdr::plain_from`] for packets arriving on `ingress`.
@@ -192,10 +197,10 @@ fn encap_template(pdr: &CompiledPdr) -> Option<EncapTemplate> {
     }
     let dst = ohc.ipv4?;
     // The marking must not depend on the QFI a packet arrives with.
-    let marking = match (pdr.marking, pdr.fteid) {
+    let marking = match (pdr.marking, pdr.fteid == NONE) {
         (Some(m), _) => Some(m),
-        (None, None) => pdr.qfi.map(|q| (q, false, None)),
-        (None, Some(_)) => return None,
+        (None, true) => pdr.qfi.map(|q| (q, false, None)),
+        (None, false) => return None,
     };
     let psc = match (fwd.destination, marking) {
         (Interface::Access, Some((qfi, rqi, ppi))) => Some(PduSessionInfo::Dl(DlPduSessionInfo {
@@ -379,7 +384,7 @@ pub struct CompiledFar {
     pub tos_mask: u8,
     /// Network Instance of the forwarding parameters, shared
     /// ([`crate::intern`]).
-    pub network_instance: Option<Arc<[u8]>>,
+    pub network_instance: Option<Arc<Box<[u8]>>>,
     /// What the action and the fields above do not say, when there is any.
     pub extra: Option<Box<FarExtra>>,
 }
@@ -447,7 +452,7 @@ impl CompiledFar {
         match &self.action {
             FarAction::Forward(c) => Some(ForwardingParameters {
                 destination_interface: c.destination,
-                network_instance: self.network_instance.as_deref().map(<[u8]>::to_vec),
+                network_instance: self.network_instance.as_deref().map(|n| n.to_vec()),
                 outer_header_creation: c.outer_header_creation,
                 transport_level_marking: self.marking(c),
                 forwarding_policy: None,
@@ -567,6 +572,8 @@ pub struct SessionRules {
     /// Prebuilt outer headers of the PDRs ([`CompiledPdr::encap`]), each
     /// once.
     pub encaps: Box<[EncapTemplate]>,
+    /// Local F-TEIDs of the PDRs ([`CompiledPdr::fteid`]), each once.
+    pub fteids: Box<[FTeid]>,
     /// BARs, as given.
     pub bars: Box<[Bar]>,
     /// The session's UE addresses, for PDRs that give none of their own
@@ -598,7 +605,7 @@ impl SessionRules {
     /// once. Derived from the PDRs rather than kept: a session's memory is
     /// its PDRs.
     pub fn tunnel_keys(&self) -> impl Iterator<Item = TunnelKey> + '_ {
-        unique_keys(&self.pdrs, CompiledPdr::tunnel_keys)
+        unique_keys(&self.fteids, fteid_keys)
     }
 
     /// The UE IPv4 prefixes (address /32, framed routes) the session is
@@ -610,6 +617,12 @@ impl SessionRules {
     /// The UE IPv6 prefixes the session is found by, each once.
     pub fn ue_v6(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
         unique_keys(&self.pdrs, CompiledPdr::ue_v6)
+    }
+
+    /// The local F-TEID of `p` (one of these rules' PDRs).
+    #[inline]
+    pub fn fteid(&self, p: &CompiledPdr) -> Option<FTeid> {
+        self.fteids.get(usize::from(p.fteid)).copied()
     }
 
     /// What `assigned` in the SDF filters of `p` (one of these rules'
@@ -655,24 +668,20 @@ impl SessionRules {
 
     /// The PDR `p` (one of these rules' PDRs) as given.
     pub fn to_pdr(&self, p: &CompiledPdr) -> Pdr {
-        let extra = p.extra.as_deref();
+        let shared = &*p.pdi;
         Pdr {
             id: p.id,
             precedence: p.precedence,
             pdi: Pdi {
                 source_interface: p.source_interface,
-                local_fteid: p.fteid,
-                network_instance: p.network_instance.as_deref().map(<[u8]>::to_vec),
+                local_fteid: self.fteid(p),
+                network_instance: shared.network_instance.as_deref().map(<[u8]>::to_vec),
                 ue_ip: p.ue_ip,
-                sdf_filters: p.sdf.to_vec(),
+                sdf_filters: shared.sdf.to_vec(),
                 qfi: p.qfi,
-                application_id: extra.and_then(|e| e.application_id.clone()),
-                framed_routes_v4: extra
-                    .map(|e| e.framed_routes_v4.clone())
-                    .unwrap_or_default(),
-                framed_routes_v6: extra
-                    .map(|e| e.framed_routes_v6.clone())
-                    .unwrap_or_default(),
+                application_id: shared.application_id.as_deref().map(<[u8]>::to_vec),
+                framed_routes_v4: shared.framed_routes_v4.to_vec(),
+                framed_routes_v6: shared.framed_routes_v6.to_vec(),
             },
             outer_header_removal: p.outer_header_removal,
             far_id: (p.far != NONE).then_some(p.far_id),
@@ -769,18 +778,13 @@ struct Kept {
 
 impl CompiledPdr {
     fn keep(&mut self, k: Kept) {
-        self.sdf = crate::intern::sdf_filters(k.sdf_filters);
-        self.network_instance = k.network_instance.map(crate::intern::network_instance);
-        if k.application_id.is_some()
-            || !k.framed_routes_v4.is_empty()
-            || !k.framed_routes_v6.is_empty()
-        {
-            self.extra = Some(Box::new(PdrExtra {
-                application_id: k.application_id,
-                framed_routes_v4: k.framed_routes_v4,
-                framed_routes_v6: k.framed_routes_v6,
-            }));
-        }
+        self.pdi = crate::intern::pdi(PdiShared {
+            sdf: k.sdf_filters.into_boxed_slice(),
+            network_instance: k.network_instance.map(Vec::into_boxed_slice),
+            application_id: k.application_id.map(Vec::into_boxed_slice),
+            framed_routes_v4: k.framed_routes_v4.into_boxed_slice(),
+            framed_routes_v6: k.framed_routes_v6.into_boxed_slice(),
+        });
     }
 }
 
@@ -893,6 +897,7 @@ fn compile_rules(
         })
         .collect();
 
+    let mut fteids: Vec<FTeid> = Vec::new();
     let mut pdrs: Vec<CompiledPdr> = session
         .pdrs
         .iter()
@@ -904,9 +909,19 @@ fn compile_rules(
                 precedence: pdr.precedence,
                 source_interface: pdi.source_interface,
                 uplink: pdi.source_interface.is_uplink_source(),
-                fteid: pdi.local_fteid,
+                fteid: match pdi.local_fteid {
+                    None => NONE,
+                    Some(f) => match fteids.iter().position(|x| *x == f) {
+                        Some(i) => i as u16,
+                        None => {
+                            fteids.push(f);
+                            (fteids.len() - 1) as u16
+                        }
+                    },
+                },
+                teid: pdi.local_fteid.map_or(0, |f| f.teid),
                 ue_ip: pdi.ue_ip,
-                sdf: crate::intern::no_sdf_filters(),
+                pdi: crate::intern::no_pdi(),
                 qfi: pdi.qfi,
                 outer_header_removal: pdr.outer_header_removal,
                 far: pdr
@@ -946,8 +961,6 @@ fn compile_rules(
                 },
                 sdf_trivial: pdi.sdf_filters.is_empty()
                     || (pdi.ue_ip.is_some() && pdi.sdf_filters.iter().any(SdfFilter::is_match_all)),
-                network_instance: None,
-                extra: None,
                 order: order as u16,
             }
         })
@@ -992,6 +1005,7 @@ fn compile_rules(
         qers,
         urrs,
         encaps: encaps.into_boxed_slice(),
+        fteids: fteids.into_boxed_slice(),
         bars: session.bars.clone().into_boxed_slice(),
         session_assigned,
     })
@@ -1010,53 +1024,51 @@ fn meter(mbr_kbps: u64, gbr_kbps: u64, previous: Option<&Arc<Meter>>) -> Option<
         METER_MIN_BURST,
     );
     match previous {
-        Some(m) if m.config() == cfg => Some(m.clone()),
+        Some(m) if m.is_for(cfg) => Some(m.clone()),
         _ => Some(Arc::new(Meter::new(cfg, 0))),
     }
 }
 
 /// The keys of one PDR: its local F-TEID's, or, for a PDR without one,
 /// its UE address and framed routes.
-impl CompiledPdr {
-    fn tunnel_keys(&self) -> impl Iterator<Item = TunnelKey> + '_ {
-        self.fteid.into_iter().flat_map(|f| {
-            [f.ipv4.map(IpAddr::V4), f.ipv6.map(IpAddr::V6)]
-                .into_iter()
-                .flatten()
-                .map(move |addr| TunnelKey { teid: f.teid, addr })
-        })
-    }
+fn fteid_keys(f: &FTeid) -> impl Iterator<Item = TunnelKey> + '_ {
+    [f.ipv4.map(IpAddr::V4), f.ipv6.map(IpAddr::V6)]
+        .into_iter()
+        .flatten()
+        .map(move |addr| TunnelKey { teid: f.teid, addr })
+}
 
+impl CompiledPdr {
     fn ue_v4(&self) -> impl Iterator<Item = (Ipv4Addr, u8)> + '_ {
-        let plain = self.fteid.is_none();
+        let plain = self.fteid == NONE;
         let ue = self.ue_ip.and_then(|u| u.ipv4).map(|a| (a, 32));
-        let routes = self.extra.iter().flat_map(|e| e.framed_routes_v4.iter());
+        let routes = self.pdi.framed_routes_v4.iter();
         ue.into_iter()
             .chain(routes.map(|&(a, l)| (mask_v4(a, l), l)))
             .filter(move |_| plain)
     }
 
     fn ue_v6(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
-        let plain = self.fteid.is_none();
+        let plain = self.fteid == NONE;
         let ue = self.ue_ip.and_then(|u| {
             u.ipv6
                 .map(|a| (mask_v6(a, u.ipv6_prefix_len), u.ipv6_prefix_len))
         });
-        let routes = self.extra.iter().flat_map(|e| e.framed_routes_v6.iter());
+        let routes = self.pdi.framed_routes_v6.iter();
         ue.into_iter()
             .chain(routes.map(|&(a, l)| (mask_v6(a, l), l)))
             .filter(move |_| plain)
     }
 }
 
-/// Each key of `pdrs` once: a PDR's key is skipped when an earlier PDR
-/// has it (sessions have a few PDRs; this runs off the packet path).
-fn unique_keys<'a, K: PartialEq + 'a, I: Iterator<Item = K> + 'a>(
-    pdrs: &'a [CompiledPdr],
-    keys: impl Fn(&'a CompiledPdr) -> I + Copy + 'a,
+/// Each key of `items` once: an item's key is skipped when an earlier
+/// item has it (sessions have a few PDRs; this runs off the packet path).
+fn unique_keys<'a, T, K: PartialEq + 'a, I: Iterator<Item = K> + 'a>(
+    items: &'a [T],
+    keys: impl Fn(&'a T) -> I + Copy + 'a,
 ) -> impl Iterator<Item = K> + 'a {
-    pdrs.iter().enumerate().flat_map(move |(i, p)| {
-        keys(p).filter(move |k| !pdrs[..i].iter().any(|q| keys(q).any(|x| x == *k)))
+    items.iter().enumerate().flat_map(move |(i, p)| {
+        keys(p).filter(move |k| !items[..i].iter().any(|q| keys(q).any(|x| x == *k)))
     })
 }
 
@@ -1192,7 +1204,8 @@ mod test {
         let s = common_session();
         let r = compile(&s, None).unwrap();
         assert_eq!(r.to_session(), s);
-        assert!(r.pdrs.iter().all(|p| p.extra.is_none()));
+        // Their PDIs differ only in what is not shared.
+        assert!(r.pdrs.iter().all(|p| Arc::ptr_eq(&p.pdi, &r.pdrs[0].pdi)));
         assert!(r.fars.iter().all(|f| f.extra.is_none()));
         // PDRs are by precedence in the rules, in creation order in the model.
         let ids: Vec<_> = r.pdrs.iter().map(|p| p.id).collect();
@@ -1301,10 +1314,11 @@ mod test {
         // A session's hot data should stay within a few cache lines: the
         // fast path prefetches it whole. The per-packet front of a PDR is
         // two lines; what only the control side reads follows it.
-        assert_eq!(PDR_HOT_BYTES, 128);
+        assert_eq!(PDR_HOT_BYTES, 112);
         assert_eq!(core::mem::size_of::<Refs<Arc<Meter>>>(), 16);
+        assert!(core::mem::size_of::<CompiledFar>() <= 64);
         assert!(
-            core::mem::size_of::<CompiledPdr>() <= 208,
+            core::mem::size_of::<CompiledPdr>() <= 160,
             "{}",
             core::mem::size_of::<CompiledPdr>()
         );

@@ -322,7 +322,7 @@ pub fn session_rules(rules: &SessionRules, topo: &Topology, mark: u32) -> Vec<Wa
         let mut qfis: Vec<u8> = Vec::new();
         let mut any_without = false;
         for pdr in rules.pdrs.iter() {
-            let on_tunnel = pdr.fteid.as_ref().is_some_and(|f| {
+            let on_tunnel = rules.fteid(pdr).is_some_and(|f| {
                 f.teid == k.teid
                     && match k.addr {
                         IpAddr::V4(a) => f.ipv4 == Some(a),

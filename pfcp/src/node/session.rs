@@ -343,7 +343,7 @@ impl<D: Dataplane> Node<D> {
                 let pdr = rules
                     .pdrs
                     .iter()
-                    .filter(|p| p.fteid.is_some_and(|f| keys(&f).any(|x| x == k)))
+                    .filter(|p| rules.fteid(p).is_some_and(|f| keys(&f).any(|x| x == k)))
                     .min_by_key(|p| p.order)
                     .map_or(0, |p| p.id);
                 return Err(Failure::rule(FailedRuleId::Pdr(pdr)));

@@ -114,7 +114,7 @@ fn end_marker<B: PacketBuf>(
     let Some(pdr) = rules
         .pdrs
         .iter()
-        .find(|p| p.fteid.is_some_and(|f| f.teid == teid))
+        .find(|p| p.fteid != crate::compile::NONE && p.teid == teid)
     else {
         return Verdict::Drop(DropReason::NoPdr);
     };

@@ -29,7 +29,7 @@ pub(crate) fn match_pdr<'r>(
     for pdr in rules.pdrs.iter() {
         match pkt.tunnel {
             Some(t) => {
-                if pdr.fteid.is_none_or(|f| f.teid != t.teid) {
+                if pdr.fteid == crate::compile::NONE || pdr.teid != t.teid {
                     continue;
                 }
                 if let Some(q) = pdr.qfi {
@@ -65,9 +65,12 @@ pub(crate) fn match_pdr<'r>(
             continue;
         };
         if ue_matches(pdr, &k)
-            && (pdr.sdf.is_empty() || {
+            && (pdr.pdi.sdf.is_empty() || {
                 let assigned = rules.assigned(pdr);
-                pdr.sdf.iter().any(|f| f.matches(&k, &assigned, pdr.uplink))
+                pdr.pdi
+                    .sdf
+                    .iter()
+                    .any(|f| f.matches(&k, &assigned, pdr.uplink))
             })
         {
             return Ok(pdr);

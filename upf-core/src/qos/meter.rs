@@ -66,56 +66,48 @@ struct Bucket {
     tokens: AtomicI64,
     /// Token units per nanosecond, `RATE_SHIFT` fractional bits.
     rate: u64,
-    /// Capacity in token units; negative: the meter has no such bucket
-    /// (no tag beside it, so a meter is 32 bytes smaller).
-    size: i64,
 }
 
+/// A bucket's size, bytes, where the meter has no such bucket (its rate
+/// is 0): sizes live beside the buckets as `u32`, so a meter is 48 bytes.
+const ABSENT: u32 = u32::MAX;
+
 impl Bucket {
-    fn absent() -> Self {
-        Bucket {
-            tokens: AtomicI64::new(0),
-            rate: 0,
-            size: -1,
+    /// The bucket for `bps` with `burst` bytes (clamped below [`ABSENT`]),
+    /// and its size; absent for rate 0.
+    fn for_rate(bps: u64, burst: u64) -> (Self, u32) {
+        if bps == 0 {
+            return (
+                Bucket {
+                    tokens: AtomicI64::new(0),
+                    rate: 0,
+                },
+                ABSENT,
+            );
         }
-    }
-
-    /// A bucket for `bps` with `burst` bytes, or none for rate 0.
-    fn for_rate(bps: u64, burst: u64) -> Self {
-        if bps > 0 {
-            Bucket::new(bps, burst)
-        } else {
-            Bucket::absent()
-        }
-    }
-
-    #[inline]
-    fn present(&self) -> bool {
-        self.size >= 0
-    }
-
-    fn new(bps: u64, burst: u64) -> Self {
         let bytes_per_s = u128::from(bps) / 8;
         // Rounded up: each refill truncates less than one unit, so the rate
         // is never below the configured one.
         let rate = (bytes_per_s << (UNIT_SHIFT + RATE_SHIFT))
             .div_ceil(1_000_000_000)
             .min(u128::from(u64::MAX)) as u64;
-        let size = (u128::from(burst) << UNIT_SHIFT).min(i64::MAX as u128) as i64;
-        Bucket {
-            tokens: AtomicI64::new(size),
-            rate,
+        let size = burst.min(u64::from(ABSENT - 1)) as u32;
+        (
+            Bucket {
+                tokens: AtomicI64::new(units(size)),
+                rate,
+            },
             size,
-        }
+        )
     }
 
     #[inline]
-    fn credit(&self, elapsed_ns: u64) {
-        let add = ((u128::from(elapsed_ns) * u128::from(self.rate)) >> RATE_SHIFT)
-            .min(self.size as u128) as i64;
+    fn credit(&self, elapsed_ns: u64, size: i64) {
+        let add = ((u128::from(elapsed_ns) * u128::from(self.rate)) >> RATE_SHIFT).min(size as u128)
+            as i64;
         if add > 0 {
             self.tokens.fetch_add(add, Ordering::Relaxed);
-            self.tokens.fetch_min(self.size, Ordering::Relaxed);
+            self.tokens.fetch_min(size, Ordering::Relaxed);
         }
     }
 
@@ -132,29 +124,52 @@ impl Bucket {
     }
 }
 
+/// Token units of `bytes`.
+#[inline]
+fn units(bytes: u32) -> i64 {
+    i64::from(bytes) << UNIT_SHIFT
+}
+
 /// A trTCM meter; see the module documentation.
+///
+/// 48 bytes: the configuration is not kept, only the buckets it gives
+/// ([`Meter::is_for`] compares those).
 #[derive(Debug)]
 pub struct Meter {
     last_ns: AtomicU64,
     peak: Bucket,
     committed: Bucket,
-    cfg: MeterConfig,
+    /// Bucket sizes, bytes ([`ABSENT`]: no such bucket).
+    peak_size: u32,
+    committed_size: u32,
 }
 
 impl Meter {
     /// A meter with full buckets, its clock starting at `now_ns`.
     pub fn new(cfg: MeterConfig, now_ns: u64) -> Self {
+        let (peak, peak_size) = Bucket::for_rate(cfg.pir_bps, cfg.pbs);
+        let (committed, committed_size) = Bucket::for_rate(cfg.cir_bps, cfg.cbs);
         Meter {
-            cfg,
-            peak: Bucket::for_rate(cfg.pir_bps, cfg.pbs),
-            committed: Bucket::for_rate(cfg.cir_bps, cfg.cbs),
             last_ns: AtomicU64::new(now_ns),
+            peak,
+            committed,
+            peak_size,
+            committed_size,
         }
     }
 
-    /// The meter's configuration.
-    pub fn config(&self) -> MeterConfig {
-        self.cfg
+    /// Whether the meter meters as one made for `cfg` would: same rates
+    /// and bucket sizes (a meter is kept across rule versions while so).
+    pub fn is_for(&self, cfg: MeterConfig) -> bool {
+        let (p, ps) = Bucket::for_rate(cfg.pir_bps, cfg.pbs);
+        let (c, cs) = Bucket::for_rate(cfg.cir_bps, cfg.cbs);
+        (p.rate, ps, c.rate, cs)
+            == (
+                self.peak.rate,
+                self.peak_size,
+                self.committed.rate,
+                self.committed_size,
+            )
     }
 
     /// Colors a packet of `bytes` at `now_ns`, taking its tokens unless red.
@@ -162,10 +177,10 @@ impl Meter {
     pub fn color(&self, bytes: u64, now_ns: u64) -> Color {
         self.refill(now_ns);
         let units = (bytes << UNIT_SHIFT).min(i64::MAX as u64) as i64;
-        if self.peak.present() && !self.peak.take(units) {
+        if self.peak_size != ABSENT && !self.peak.take(units) {
             return Color::Red;
         }
-        if self.committed.present() && self.committed.take(units) {
+        if self.committed_size != ABSENT && self.committed.take(units) {
             Color::Green
         } else {
             Color::Yellow
@@ -187,9 +202,12 @@ impl Meter {
             return;
         }
         let elapsed = now_ns - last;
-        for b in [&self.peak, &self.committed] {
-            if b.present() {
-                b.credit(elapsed);
+        for (b, size) in [
+            (&self.peak, self.peak_size),
+            (&self.committed, self.committed_size),
+        ] {
+            if size != ABSENT {
+                b.credit(elapsed, units(size));
             }
         }
     }
@@ -293,5 +311,16 @@ mod test {
             total as f64 >= expected as f64 * 0.97,
             "total {total} far below {expected}"
         );
+    }
+
+    #[test]
+    fn a_meter_knows_its_rates_without_keeping_them() {
+        let cfg = MeterConfig::from_rates(10_000_000, 2_000_000, 20, 3000);
+        let m = Meter::new(cfg, 0);
+        assert!(m.is_for(cfg));
+        assert!(!m.is_for(MeterConfig::from_rates(10_000_000, 0, 20, 3000)));
+        assert!(!m.is_for(MeterConfig::from_rates(20_000_000, 2_000_000, 20, 3000)));
+        assert!(!m.is_for(MeterConfig::from_rates(10_000_000, 2_000_000, 40, 3000)));
+        assert_eq!(core::mem::size_of::<Meter>(), 48);
     }
 }
