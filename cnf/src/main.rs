@@ -117,6 +117,10 @@ enum CtlCommand {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// See the dependency's note in Cargo.toml.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

@@ -37,6 +37,10 @@ fn exchange(node: &mut Node<Publisher>, bytes: &[u8], seq: u32) -> Message {
     }
 }
 
+/// The `upf` binary's allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let sessions: u64 = args.next().map_or(1_000, |a| a.parse().unwrap());

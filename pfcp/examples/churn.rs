@@ -107,6 +107,10 @@ impl Smf {
     }
 }
 
+/// The `upf` binary's allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let rate: u64 = args.next().map_or(2000, |a| a.parse().unwrap());
