@@ -490,10 +490,10 @@ impl SessionDetail {
                 id: q.id,
                 gate_ul_open: !q.ul_closed,
                 gate_dl_open: !q.dl_closed,
-                mbr_ul_kbps: q.mbr.map_or(0, |b| b.ul_kbps),
-                mbr_dl_kbps: q.mbr.map_or(0, |b| b.dl_kbps),
-                gbr_ul_kbps: q.gbr.map_or(0, |b| b.ul_kbps),
-                gbr_dl_kbps: q.gbr.map_or(0, |b| b.dl_kbps),
+                mbr_ul_kbps: q.mbr().map_or(0, |b| b.ul_kbps),
+                mbr_dl_kbps: q.mbr().map_or(0, |b| b.dl_kbps),
+                gbr_ul_kbps: q.gbr().map_or(0, |b| b.ul_kbps),
+                gbr_dl_kbps: q.gbr().map_or(0, |b| b.dl_kbps),
                 qfi: q.qfi,
             })
             .collect();

@@ -500,10 +500,13 @@ pub struct CompiledQer {
     pub ul_closed: bool,
     /// Downlink gate closed.
     pub dl_closed: bool,
-    /// Maximum bit rate.
-    pub mbr: Option<BitRate>,
-    /// Guaranteed bit rate.
-    pub gbr: Option<BitRate>,
+    /// Maximum bit rate ([`CompiledQer::mbr`]).
+    mbr: BitRate,
+    /// Guaranteed bit rate ([`CompiledQer::gbr`]).
+    gbr: BitRate,
+    /// Which of the optional values were given: `GIVEN_*` bits (flags
+    /// instead of `Option`s keep a QER at 72 bytes).
+    given: u8,
     /// QFI for downlink PDU Session Containers.
     pub qfi: Option<u8>,
     /// RQI for downlink.
@@ -515,13 +518,43 @@ pub struct CompiledQer {
     pub ul_meter: Option<Arc<Meter>>,
     /// Downlink meter.
     pub dl_meter: Option<Arc<Meter>>,
-    /// QER Correlation ID.
-    pub correlation_id: Option<u32>,
-    /// Averaging window, milliseconds.
-    pub averaging_window_ms: Option<u32>,
+    /// QER Correlation ID ([`CompiledQer::correlation_id`]).
+    correlation_id: u32,
+    /// Averaging window, milliseconds
+    /// ([`CompiledQer::averaging_window_ms`]).
+    averaging_window_ms: u32,
 }
 
+const GIVEN_MBR: u8 = 1;
+const GIVEN_GBR: u8 = 2;
+const GIVEN_CORRELATION: u8 = 4;
+const GIVEN_WINDOW: u8 = 8;
+
 impl CompiledQer {
+    fn given<T>(&self, bit: u8, v: T) -> Option<T> {
+        (self.given & bit != 0).then_some(v)
+    }
+
+    /// Maximum bit rate.
+    pub fn mbr(&self) -> Option<BitRate> {
+        self.given(GIVEN_MBR, self.mbr)
+    }
+
+    /// Guaranteed bit rate.
+    pub fn gbr(&self) -> Option<BitRate> {
+        self.given(GIVEN_GBR, self.gbr)
+    }
+
+    /// QER Correlation ID.
+    pub fn correlation_id(&self) -> Option<u32> {
+        self.given(GIVEN_CORRELATION, self.correlation_id)
+    }
+
+    /// Averaging window, milliseconds.
+    pub fn averaging_window_ms(&self) -> Option<u32> {
+        self.given(GIVEN_WINDOW, self.averaging_window_ms)
+    }
+
     /// The QER as given.
     pub fn to_qer(&self) -> Qer {
         let gate = |closed| {
@@ -533,15 +566,15 @@ impl CompiledQer {
         };
         Qer {
             id: self.id,
-            correlation_id: self.correlation_id,
+            correlation_id: self.correlation_id(),
             gate_ul: gate(self.ul_closed),
             gate_dl: gate(self.dl_closed),
-            mbr: self.mbr,
-            gbr: self.gbr,
+            mbr: self.mbr(),
+            gbr: self.gbr(),
             qfi: self.qfi,
             rqi: self.rqi,
             ppi: self.ppi,
-            averaging_window_ms: self.averaging_window_ms,
+            averaging_window_ms: self.averaging_window_ms(),
         }
     }
 }
@@ -859,8 +892,17 @@ fn compile_rules(
                 id: q.id,
                 ul_closed: q.gate_ul == GateStatus::Closed,
                 dl_closed: q.gate_dl == GateStatus::Closed,
-                mbr: q.mbr,
-                gbr: q.gbr,
+                mbr,
+                gbr,
+                given: [
+                    (q.mbr.is_some(), GIVEN_MBR),
+                    (q.gbr.is_some(), GIVEN_GBR),
+                    (q.correlation_id.is_some(), GIVEN_CORRELATION),
+                    (q.averaging_window_ms.is_some(), GIVEN_WINDOW),
+                ]
+                .iter()
+                .filter(|(given, _)| *given)
+                .fold(0, |a, (_, bit)| a | bit),
                 qfi: q.qfi,
                 rqi: q.rqi,
                 ppi: q.ppi,
@@ -874,8 +916,8 @@ fn compile_rules(
                     gbr.dl_kbps,
                     prev.and_then(|p| p.dl_meter.as_ref()),
                 ),
-                correlation_id: q.correlation_id,
-                averaging_window_ms: q.averaging_window_ms,
+                correlation_id: q.correlation_id.unwrap_or(0),
+                averaging_window_ms: q.averaging_window_ms.unwrap_or(0),
             }
         })
         .collect();
@@ -1317,6 +1359,7 @@ mod test {
         assert_eq!(PDR_HOT_BYTES, 112);
         assert_eq!(core::mem::size_of::<Refs<Arc<Meter>>>(), 16);
         assert!(core::mem::size_of::<CompiledFar>() <= 64);
+        assert!(core::mem::size_of::<CompiledQer>() <= 72);
         assert!(
             core::mem::size_of::<CompiledPdr>() <= 160,
             "{}",
