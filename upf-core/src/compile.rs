@@ -641,15 +641,32 @@ impl SessionRules {
         unique_keys(&self.fteids, fteid_keys)
     }
 
+    /// [`SessionRules::tunnel_keys`], a key possibly more than once: for
+    /// membership tests and idempotent index updates, which need no
+    /// de-duplication (it is quadratic in the F-TEIDs).
+    pub fn tunnel_keys_repeated(&self) -> impl Iterator<Item = TunnelKey> + '_ {
+        self.fteids.iter().flat_map(fteid_keys)
+    }
+
     /// The UE IPv4 prefixes (address /32, framed routes) the session is
     /// found by, each once: those of its PDRs without a local F-TEID.
     pub fn ue_v4(&self) -> impl Iterator<Item = (Ipv4Addr, u8)> + '_ {
         unique_keys(&self.pdrs, CompiledPdr::ue_v4)
     }
 
+    /// [`SessionRules::ue_v4`], a prefix possibly more than once.
+    pub fn ue_v4_repeated(&self) -> impl Iterator<Item = (Ipv4Addr, u8)> + '_ {
+        self.pdrs.iter().flat_map(CompiledPdr::ue_v4)
+    }
+
     /// The UE IPv6 prefixes the session is found by, each once.
     pub fn ue_v6(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
         unique_keys(&self.pdrs, CompiledPdr::ue_v6)
+    }
+
+    /// [`SessionRules::ue_v6`], a prefix possibly more than once.
+    pub fn ue_v6_repeated(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
+        self.pdrs.iter().flat_map(CompiledPdr::ue_v6)
     }
 
     /// The local F-TEID of `p` (one of these rules' PDRs).
@@ -1329,6 +1346,16 @@ mod test {
                 (Ipv4Addr::new(10, 9, 0, 0), 16)
             ]
         );
+        // The repeated forms hold the same keys (here some twice).
+        let mut all4: Vec<_> = r.ue_v4_repeated().collect();
+        all4.sort();
+        all4.dedup();
+        assert_eq!(all4, v4);
+        assert!(r.ue_v4_repeated().count() > v4.len());
+        let mut allt: Vec<_> = r.tunnel_keys_repeated().map(|k| (k.teid, k.addr)).collect();
+        allt.sort();
+        allt.dedup();
+        assert_eq!(allt, t);
         let mut v6: Vec<_> = r.ue_v6().collect();
         v6.sort();
         assert_eq!(

@@ -497,27 +497,27 @@ impl Tables {
     }
 
     fn index(&mut self, rules: &Arc<SessionRules>) {
-        for k in rules.tunnel_keys() {
+        for k in rules.tunnel_keys_repeated() {
             self.tunnels.insert(k, rules.clone());
         }
-        for (a, l) in rules.ue_v4() {
+        for (a, l) in rules.ue_v4_repeated() {
             self.ue_v4.insert(a, l, rules.clone());
         }
-        for (a, l) in rules.ue_v6() {
+        for (a, l) in rules.ue_v6_repeated() {
             self.ue_v6.insert(a, l, rules.clone());
         }
     }
 
     fn unindex(&mut self, old: &SessionRules) {
-        for k in old.tunnel_keys() {
+        for k in old.tunnel_keys_repeated() {
             if self.tunnels.get(&k).is_some_and(|r| r.seid == old.seid) {
                 self.tunnels.remove(&k);
             }
         }
-        for (a, l) in old.ue_v4() {
+        for (a, l) in old.ue_v4_repeated() {
             self.ue_v4.remove_if(a, l, old.seid);
         }
-        for (a, l) in old.ue_v6() {
+        for (a, l) in old.ue_v6_repeated() {
             self.ue_v6.remove_if(a, l, old.seid);
         }
     }

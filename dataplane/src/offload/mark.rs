@@ -163,10 +163,10 @@ impl MarkTable {
 pub fn rules_own(rules: &SessionRules, key: &LookupKey) -> bool {
     match *key {
         LookupKey::Tunnel(teid, addr) => rules
-            .tunnel_keys()
+            .tunnel_keys_repeated()
             .any(|k| k.teid == teid && k.addr == addr),
-        LookupKey::V4(a) => rules.ue_v4().any(|(u, l)| l == 32 && u == a),
-        LookupKey::V6(a) => rules.ue_v6().any(|(u, l)| l == 128 && u == a),
+        LookupKey::V4(a) => rules.ue_v4_repeated().any(|(u, l)| l == 32 && u == a),
+        LookupKey::V6(a) => rules.ue_v6_repeated().any(|(u, l)| l == 128 && u == a),
     }
 }
 

@@ -248,7 +248,9 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn tunnel(&self, teid: u32, addr: IpAddr) -> Option<&'a SessionRules> {
         if let Some(h) = self.hint {
-            if h.tunnel_keys().any(|k| k.teid == teid && k.addr == addr) {
+            if h.tunnel_keys_repeated()
+                .any(|k| k.teid == teid && k.addr == addr)
+            {
                 return Some(h);
             }
         }
@@ -259,7 +261,9 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn ue_v4(&self, a: Ipv4Addr) -> Option<&'a SessionRules> {
         if let Some(h) = self.hint {
-            if h.ue_v4().any(|(p, l)| crate::compile::mask_v4(a, l) == p) {
+            if h.ue_v4_repeated()
+                .any(|(p, l)| crate::compile::mask_v4(a, l) == p)
+            {
                 return Some(h);
             }
         }
@@ -270,7 +274,9 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn ue_v6(&self, a: Ipv6Addr) -> Option<&'a SessionRules> {
         if let Some(h) = self.hint {
-            if h.ue_v6().any(|(p, l)| crate::compile::mask_v6(a, l) == p) {
+            if h.ue_v6_repeated()
+                .any(|(p, l)| crate::compile::mask_v6(a, l) == p)
+            {
                 return Some(h);
             }
         }
