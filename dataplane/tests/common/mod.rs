@@ -98,6 +98,33 @@ pub fn tshark(file: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Asserts that tshark finds no malformed packet and no expert error in
+/// `file`, with the IPv4 checksum checked and the extra preferences `prefs`
+/// (`-o` values, such as `udp.check_checksum:TRUE`).
+#[allow(dead_code)]
+pub fn assert_clean_decode(file: &Path, prefs: &[&str]) {
+    let mut args = vec!["-o", "ip.check_checksum:TRUE"];
+    for p in prefs {
+        args.extend(["-o", p]);
+    }
+    args.extend([
+        "-Y",
+        "_ws.malformed || _ws.expert.severity >= 0x00800000",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "_ws.expert.message",
+    ]);
+    let bad = tshark(file, &args);
+    assert!(
+        bad.trim().is_empty(),
+        "{}: tshark reports problems:\n{bad}",
+        file.display()
+    );
+}
+
 /// The CPUs this process may run on.
 pub fn cpus() -> Vec<usize> {
     dataplane::eal::allowed_cpus()
