@@ -62,26 +62,34 @@ use crate::steer::{lookup_key, owner, steer_key, LookupKey};
 
 /// Rule updates applied per loop iteration at most.
 pub const DRAIN_PER_POLL: usize = 64;
-/// How many packets later the PDRs of a session are prefetched, and as
-/// many again the usage counters.
-const RULES_LAG: usize = 4;
-/// PDRs of a session prefetched: a session's PDRs are by precedence, and
-/// most packets match one of the first two (uplink and downlink default).
-const PREFETCH_PDRS: usize = 2;
+/// PDRs of a session prefetched, from the first that can match the
+/// packet: a session's PDRs are by precedence, and most packets match the
+/// first candidate of their kind (the uplink or the downlink default).
+const PREFETCH_PDRS: usize = 1;
 
-/// Prefetches the per-packet front of the session's first PDRs.
+/// Prefetches what the path reads of the session for every packet: the
+/// front of the rules.
 #[inline]
-fn prefetch_pdrs(rules: &SessionRules) {
-    for l in rules.hot_lines(PREFETCH_PDRS) {
+fn prefetch_rules(rules: &Arc<SessionRules>) {
+    let r = Arc::as_ptr(rules).cast::<u8>();
+    prefetch(r);
+    prefetch(r.wrapping_add(SessionRules::HOT_BYTES - 1));
+}
+
+/// Prefetches the per-packet front of the session's first candidate PDRs
+/// for a packet in a tunnel (`tunnel`) or outside one.
+#[inline]
+fn prefetch_pdrs(rules: &SessionRules, tunnel: bool) {
+    for l in rules.hot_lines(tunnel, PREFETCH_PDRS) {
         prefetch(l);
     }
 }
 
 /// Prefetches the usage counters (their hot line), the meters and the
-/// prebuilt outer header of the session's first PDRs.
+/// prebuilt outer header of the session's first candidate PDRs.
 #[inline]
-fn prefetch_usage(rules: &SessionRules) {
-    for pdr in rules.pdrs.iter().take(PREFETCH_PDRS) {
+fn prefetch_usage(rules: &SessionRules, tunnel: bool) {
+    for pdr in rules.candidate_pdrs(tunnel).iter().take(PREFETCH_PDRS) {
         for u in pdr.usage.iter() {
             // The 56 bytes a counted packet touches may span two lines.
             let u = Arc::as_ptr(u).cast::<u8>();
@@ -403,11 +411,12 @@ impl Worker {
         // the cache misses of the index probes and of the rules overlap
         // instead of stalling one packet after the other; the path then
         // finds them in cache.
-        // Three stages, each over the whole burst, so that the misses of
-        // one stage overlap: (1) the lookup key of each packet and a
-        // prefetch of the index slot it hashes to; (2) the lookups (their
-        // slots have arrived) and a prefetch of the session's rules; (3) a
-        // few packets later, the usage counters and meters the rules point
+        // Four passes, each over the whole burst, each reading what the
+        // previous one prefetched (a whole pass earlier, so it has
+        // arrived): (1) the lookup key of each packet and a prefetch of the
+        // index slot it hashes to; (2) the lookups and a prefetch of the
+        // front of the session's rules; (3) the front of the PDRs that can
+        // match; (4) the usage counters, meters and outer header they point
         // to.
         let mut keys: [Option<LookupKey>; BURST_SIZE] = [None; BURST_SIZE];
         for (k, m) in keys.iter_mut().zip(s.rx.iter()) {
@@ -427,40 +436,29 @@ impl Worker {
                 prefetch(slot);
             }
         }
-        let mut found: [Option<&Arc<SessionRules>>; RULES_LAG] = [None; RULES_LAG];
-        let mut pdrs_found: [Option<&Arc<SessionRules>>; RULES_LAG] = [None; RULES_LAG];
-        for (i, k) in keys.iter().take(s.rx.len()).enumerate() {
-            let rules = match *k {
+        let n = s.rx.len();
+        let mut found: [Option<&Arc<SessionRules>>; BURST_SIZE] = [None; BURST_SIZE];
+        for (f, k) in found.iter_mut().zip(keys.iter().take(n)) {
+            *f = match *k {
                 Some(LookupKey::Tunnel(teid, addr)) => self.tables.lookup_tunnel(teid, addr),
                 Some(LookupKey::V4(a)) => self.tables.lookup_ue_v4(a),
                 Some(LookupKey::V6(a)) => self.tables.lookup_ue_v6(a),
                 None => None,
             };
-            if let Some(r) = rules {
-                // The line that says where the PDRs are; a few packets
-                // later, the front of the first PDRs; as many packets
-                // later again, what they point to.
-                prefetch(
-                    Arc::as_ptr(r)
-                        .cast::<u8>()
-                        .wrapping_add(SessionRules::PDRS_LINE_OFFSET),
-                );
-            }
-            let slot = i % RULES_LAG;
-            if let Some(earlier) = core::mem::replace(&mut found[slot], rules) {
-                prefetch_pdrs(earlier);
-                if let Some(earliest) = pdrs_found[slot].replace(earlier) {
-                    prefetch_usage(earliest);
-                }
-            } else if let Some(earliest) = pdrs_found[slot].take() {
-                prefetch_usage(earliest);
+            if let Some(r) = f {
+                prefetch_rules(r);
             }
         }
-        for r in found.into_iter().flatten() {
-            prefetch_pdrs(r);
+        let tunnel = |k: &Option<LookupKey>| matches!(k, Some(LookupKey::Tunnel(..)));
+        for (r, k) in found.iter().zip(keys.iter()).take(n) {
+            if let Some(r) = r {
+                prefetch_pdrs(r, tunnel(k));
+            }
         }
-        for r in pdrs_found.into_iter().chain(found).flatten() {
-            prefetch_usage(r);
+        for (r, k) in found.iter().zip(keys.iter()).take(n) {
+            if let Some(r) = r {
+                prefetch_usage(r, tunnel(k));
+            }
         }
         for m in s.rx.iter().take(PREFETCH_AHEAD) {
             m.prefetch_data();

@@ -589,42 +589,72 @@ pub struct CompiledUrr {
 }
 
 /// The immutable, lookup-ready rules of one session version.
+///
+/// `repr(C)`, with what the packet path reads for every packet first
+/// ([`SessionRules::HOT_BYTES`]): where the PDRs and the prebuilt outer
+/// headers are, and where the PDRs that can match a packet start.
 #[derive(Debug)]
+#[repr(C)]
 pub struct SessionRules {
-    /// Local SEID.
-    pub seid: u64,
     /// PDRs by ascending precedence (ties by PDR ID), in one allocation
     /// of their exact count.
     pub pdrs: Box<[CompiledPdr]>,
+    /// Prebuilt outer headers of the PDRs ([`CompiledPdr::encap`]), each
+    /// once.
+    pub encaps: Box<[EncapTemplate]>,
+    /// Index of the first PDR with a local F-TEID (low nibble) and of the
+    /// first that matches packets outside tunnels (high nibble), at most
+    /// 15 each: the PDRs before them can match no packet of that kind.
+    pdr_start: u8,
+    /// The session's UE addresses, for PDRs that give none of their own
+    /// (see [`SessionRules::assigned`]).
+    pub session_assigned: Assigned,
+    /// Local SEID.
+    pub seid: u64,
+    /// Local F-TEIDs of the PDRs ([`CompiledPdr::fteid`]), each once.
+    pub fteids: Box<[FTeid]>,
     /// FARs.
     pub fars: Box<[CompiledFar]>,
     /// QERs.
     pub qers: Box<[CompiledQer]>,
     /// URRs.
     pub urrs: Box<[CompiledUrr]>,
-    /// Prebuilt outer headers of the PDRs ([`CompiledPdr::encap`]), each
-    /// once.
-    pub encaps: Box<[EncapTemplate]>,
-    /// Local F-TEIDs of the PDRs ([`CompiledPdr::fteid`]), each once.
-    pub fteids: Box<[FTeid]>,
     /// BARs, as given.
     pub bars: Box<[Bar]>,
-    /// The session's UE addresses, for PDRs that give none of their own
-    /// (see [`SessionRules::assigned`]).
-    pub session_assigned: Assigned,
 }
 
 impl SessionRules {
-    /// Offset from the start of a `SessionRules` of the cache line that
-    /// holds where its PDRs are, for the dataplane to prefetch.
-    pub const PDRS_LINE_OFFSET: usize = core::mem::offset_of!(SessionRules, pdrs);
+    /// Bytes at the start of a `SessionRules` that the packet path reads
+    /// for every packet, for the dataplane to prefetch (the UE addresses
+    /// after them only serve SDF filters that name them).
+    pub const HOT_BYTES: usize = core::mem::offset_of!(SessionRules, session_assigned);
+
+    /// Index of the first PDR that can match a packet that arrived in a
+    /// tunnel (`tunnel`) or outside one: the PDRs before it have no local
+    /// F-TEID, or only one. The PDR match starts there.
+    #[inline]
+    pub fn first_pdr(&self, tunnel: bool) -> usize {
+        usize::from(if tunnel {
+            self.pdr_start & 0x0f
+        } else {
+            self.pdr_start >> 4
+        })
+    }
+
+    /// The PDRs that can match a packet that arrived in a tunnel
+    /// (`tunnel`) or outside one, in precedence order.
+    #[inline]
+    pub fn candidate_pdrs(&self, tunnel: bool) -> &[CompiledPdr] {
+        self.pdrs.get(self.first_pdr(tunnel)..).unwrap_or(&[])
+    }
 
     /// The cache lines the packet path reads for every packet from the
-    /// first `n` PDRs (the front of each), for the dataplane to prefetch.
+    /// first `n` PDRs that can match a packet in a tunnel (`tunnel`) or
+    /// outside one (the front of each), for the dataplane to prefetch.
     /// A hint: a wrong line costs time, never correctness.
     #[inline]
-    pub fn hot_lines(&self, n: usize) -> impl Iterator<Item = *const u8> + '_ {
-        self.pdrs.iter().take(n).flat_map(|p| {
+    pub fn hot_lines(&self, tunnel: bool, n: usize) -> impl Iterator<Item = *const u8> + '_ {
+        self.candidate_pdrs(tunnel).iter().take(n).flat_map(|p| {
             let start = core::ptr::from_ref(p).cast::<u8>();
             let first = start as usize & !63;
             let last = (start as usize + PDR_HOT_BYTES - 1) & !63;
@@ -1057,8 +1087,16 @@ fn compile_rules(
         }
     }
 
+    // Where the candidates of each kind of packet start (see `match_pdr`):
+    // tunnel packets skip PDRs without a local F-TEID, the others those
+    // whose PDI serves no plain ingress.
+    let first = |f: &dyn Fn(&CompiledPdr) -> bool| {
+        pdrs.iter().position(f).unwrap_or(pdrs.len()).min(15) as u8
+    };
+    let pdr_start = first(&|p| p.fteid != NONE) | (first(&|p| p.plain_from != 0) << 4);
     Ok(SessionRules {
         seid: session.seid,
+        pdr_start,
         pdrs: pdrs.into_boxed_slice(),
         fars,
         qers,
@@ -1155,15 +1193,27 @@ pub fn mask_v6(a: Ipv6Addr, len: u8) -> Ipv6Addr {
 mod test {
     use super::*;
 
-    #[test]
-    fn hot_lines_cover_the_front_of_the_first_pdrs() {
+    /// A session of `n` PDRs dropping everything, PDR `id` with precedence
+    /// `id`, from the access side with a local F-TEID where `fteid(id)`,
+    /// from the core side otherwise.
+    fn pdrs_session(n: u16, fteid: impl Fn(u16) -> bool) -> Session {
+        use crate::rules::Pdi;
         let mut s = Session::new(1);
         s.create_far(crate::rules::Far::drop(1)).unwrap();
-        for id in 1..=3 {
+        for id in 1..=n {
+            let mut pdi = Pdi::new(Interface::Core);
+            if fteid(id) {
+                pdi.source_interface = Interface::Access;
+                pdi.local_fteid = Some(FTeid {
+                    teid: u32::from(id),
+                    ipv4: Some(Ipv4Addr::new(192, 0, 2, 1)),
+                    ipv6: None,
+                });
+            }
             s.create_pdr(crate::rules::Pdr {
                 id,
                 precedence: u32::from(id),
-                pdi: crate::rules::Pdi::new(Interface::Core),
+                pdi,
                 outer_header_removal: None,
                 far_id: Some(1),
                 qer_ids: vec![],
@@ -1171,17 +1221,51 @@ mod test {
             })
             .unwrap();
         }
+        s
+    }
+
+    #[test]
+    fn hot_lines_cover_the_front_of_the_first_candidate_pdrs() {
+        // Precedence order: core, access (F-TEID), core, access (F-TEID).
+        let s = pdrs_session(4, |id| id % 2 == 0);
         let r = compile(&s, None).unwrap();
-        let lines: Vec<usize> = r.hot_lines(2).map(|l| l as usize).collect();
-        for (i, pdr) in r.pdrs.iter().enumerate() {
-            let at = core::ptr::from_ref(pdr) as usize;
-            let covered = (at..at + PDR_HOT_BYTES).all(|b| lines.contains(&(b & !63)));
-            assert_eq!(covered, i < 2, "PDR {i}");
+        assert_eq!((r.first_pdr(true), r.first_pdr(false)), (1, 0));
+        for (tunnel, covered_pdrs) in [(true, [1, 2]), (false, [0, 1])] {
+            let lines: Vec<usize> = r.hot_lines(tunnel, 2).map(|l| l as usize).collect();
+            for (i, pdr) in r.pdrs.iter().enumerate() {
+                let at = core::ptr::from_ref(pdr) as usize;
+                let covered = (at..at + PDR_HOT_BYTES).all(|b| lines.contains(&(b & !63)));
+                assert_eq!(
+                    covered,
+                    covered_pdrs.contains(&i),
+                    "PDR {i}, tunnel {tunnel}"
+                );
+            }
+            assert!(lines.iter().all(|&l| l % 64 == 0) && lines.len() <= 6);
         }
-        assert!(lines.iter().all(|&l| l % 64 == 0) && lines.len() <= 10);
+        // What the path reads per packet is at the front.
         let base = core::ptr::from_ref(&r) as usize;
-        let pdrs = core::ptr::from_ref(&r.pdrs) as usize - base;
-        assert_eq!(pdrs, SessionRules::PDRS_LINE_OFFSET);
+        for field in [
+            core::ptr::from_ref(&r.pdrs) as usize,
+            core::ptr::from_ref(&r.encaps) as usize,
+            core::ptr::from_ref(&r.pdr_start) as usize,
+        ] {
+            assert!(field - base < SessionRules::HOT_BYTES);
+        }
+        assert_eq!(SessionRules::HOT_BYTES, 33);
+    }
+
+    #[test]
+    fn first_pdr_saturates_and_handles_no_candidate() {
+        let s = pdrs_session(20, |_| false);
+        let r = compile(&s, None).unwrap();
+        // No PDR has an F-TEID: the start saturates at 15, before the end,
+        // which still skips only PDRs that cannot match.
+        assert_eq!((r.first_pdr(true), r.first_pdr(false)), (15, 0));
+        assert!(r.candidate_pdrs(true).iter().all(|p| p.fteid == NONE));
+        let empty = compile(&Session::new(2), None).unwrap();
+        assert_eq!((empty.first_pdr(true), empty.first_pdr(false)), (0, 0));
+        assert!(empty.candidate_pdrs(true).is_empty());
     }
 
     /// The shape of a common session: uplink and downlink PDRs with network
@@ -1393,7 +1477,7 @@ mod test {
             core::mem::size_of::<CompiledPdr>()
         );
         assert!(
-            core::mem::size_of::<SessionRules>() <= 192,
+            core::mem::size_of::<SessionRules>() <= 144,
             "{}",
             core::mem::size_of::<SessionRules>()
         );

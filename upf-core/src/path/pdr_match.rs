@@ -26,7 +26,9 @@ pub(crate) fn match_pdr<'r>(
     let mut key: Option<Option<FlowKey>> = None;
     let mut inner_bad = false;
     let plain_bit = CompiledPdr::plain_ingress_bit(ingress);
-    for pdr in rules.pdrs.iter() {
+    // The PDRs before the first candidate of this kind of packet would all
+    // be skipped by the first test below.
+    for pdr in rules.candidate_pdrs(pkt.tunnel.is_some()) {
         match pkt.tunnel {
             Some(t) => {
                 if pdr.fteid == crate::compile::NONE || pdr.teid != t.teid {
