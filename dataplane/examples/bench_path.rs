@@ -38,6 +38,10 @@ use upf_core::counters::{DropReason, Stat};
 use upf_core::path::PathConfig;
 use upf_core::wire::checksum::checksum;
 
+/// The `upf` binary's allocator: where the session rules live matters.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const N3: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const GNB: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 const N6: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
