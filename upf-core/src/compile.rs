@@ -147,6 +147,21 @@ pub struct PdiShared {
 pub const PDR_HOT_BYTES: usize = core::mem::offset_of!(CompiledPdr, pdi);
 
 impl CompiledPdr {
+    /// Whether packets that arrive in a tunnel can match it: it has a local
+    /// F-TEID (the PDR match and its start, [`SessionRules::first_pdr`],
+    /// both ask this).
+    #[inline]
+    pub fn takes_tunnel(&self) -> bool {
+        self.fteid != NONE
+    }
+
+    /// Whether packets that arrive outside a tunnel can match it on some
+    /// ingress (see [`CompiledPdr::plain_ingress_bit`]).
+    #[inline]
+    pub fn takes_plain(&self) -> bool {
+        self.plain_from != 0
+    }
+
     /// The bit of [`CompiledPdr::plain_from`] for packets arriving on `ingress`.
     #[inline]
     pub fn plain_ingress_bit(ingress: Interface) -> u8 {
@@ -630,8 +645,9 @@ impl SessionRules {
     pub const HOT_BYTES: usize = core::mem::offset_of!(SessionRules, session_assigned);
 
     /// Index of the first PDR that can match a packet that arrived in a
-    /// tunnel (`tunnel`) or outside one: the PDRs before it have no local
-    /// F-TEID, or only one. The PDR match starts there.
+    /// tunnel (`tunnel`) or outside one ([`CompiledPdr::takes_tunnel`],
+    /// [`CompiledPdr::takes_plain`]), at most 15: the PDR match starts
+    /// there.
     #[inline]
     pub fn first_pdr(&self, tunnel: bool) -> usize {
         usize::from(if tunnel {
@@ -648,9 +664,10 @@ impl SessionRules {
         self.pdrs.get(self.first_pdr(tunnel)..).unwrap_or(&[])
     }
 
-    /// The cache lines the packet path reads for every packet from the
-    /// first `n` PDRs that can match a packet in a tunnel (`tunnel`) or
-    /// outside one (the front of each), for the dataplane to prefetch.
+    /// The cache lines the packet path reads for every packet from `n`
+    /// PDRs (the front of each), starting at the first that can match a
+    /// packet in a tunnel (`tunnel`) or outside one, for the dataplane to
+    /// prefetch.
     /// A hint: a wrong line costs time, never correctness.
     #[inline]
     pub fn hot_lines(&self, tunnel: bool, n: usize) -> impl Iterator<Item = *const u8> + '_ {
@@ -1093,7 +1110,7 @@ fn compile_rules(
     let first = |f: &dyn Fn(&CompiledPdr) -> bool| {
         pdrs.iter().position(f).unwrap_or(pdrs.len()).min(15) as u8
     };
-    let pdr_start = first(&|p| p.fteid != NONE) | (first(&|p| p.plain_from != 0) << 4);
+    let pdr_start = first(&CompiledPdr::takes_tunnel) | (first(&CompiledPdr::takes_plain) << 4);
     Ok(SessionRules {
         seid: session.seid,
         pdr_start,
@@ -1137,7 +1154,7 @@ fn fteid_keys(f: &FTeid) -> impl Iterator<Item = TunnelKey> + '_ {
 
 impl CompiledPdr {
     fn ue_v4(&self) -> impl Iterator<Item = (Ipv4Addr, u8)> + '_ {
-        let plain = self.fteid == NONE;
+        let plain = !self.takes_tunnel();
         let ue = self.ue_ip.and_then(|u| u.ipv4).map(|a| (a, 32));
         let routes = self.pdi.framed_routes_v4.iter();
         ue.into_iter()
@@ -1146,7 +1163,7 @@ impl CompiledPdr {
     }
 
     fn ue_v6(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
-        let plain = self.fteid == NONE;
+        let plain = !self.takes_tunnel();
         let ue = self.ue_ip.and_then(|u| {
             u.ipv6
                 .map(|a| (mask_v6(a, u.ipv6_prefix_len), u.ipv6_prefix_len))
@@ -1262,7 +1279,21 @@ mod test {
         // No PDR has an F-TEID: the start saturates at 15, before the end,
         // which still skips only PDRs that cannot match.
         assert_eq!((r.first_pdr(true), r.first_pdr(false)), (15, 0));
-        assert!(r.candidate_pdrs(true).iter().all(|p| p.fteid == NONE));
+        assert!(r.candidate_pdrs(true).iter().all(|p| !p.takes_tunnel()));
+        // Whatever the layout, no PDR before the start can match that kind
+        // of packet, and the start is the first that can (or 15).
+        for tunnel_from in [1u16, 3, 16, 17, 20, 21] {
+            let r = compile(&pdrs_session(20, |id| id >= tunnel_from), None).unwrap();
+            for (tunnel, takes) in [
+                (true, CompiledPdr::takes_tunnel as fn(&CompiledPdr) -> bool),
+                (false, CompiledPdr::takes_plain),
+            ] {
+                let start = r.first_pdr(tunnel);
+                assert!(!r.pdrs[..start].iter().any(takes), "{tunnel_from} {tunnel}");
+                let first = r.pdrs.iter().position(takes).unwrap_or(r.pdrs.len());
+                assert_eq!(start, first.min(15), "{tunnel_from} {tunnel}");
+            }
+        }
         let empty = compile(&Session::new(2), None).unwrap();
         assert_eq!((empty.first_pdr(true), empty.first_pdr(false)), (0, 0));
         assert!(empty.candidate_pdrs(true).is_empty());

@@ -265,7 +265,7 @@ mod test {
     }
 
     #[test]
-    fn hot_fields_share_the_first_line() {
+    fn hot_fields_come_first_in_56_bytes() {
         assert_eq!(core::mem::offset_of!(UsageCounters, last_ns), 48);
         assert_eq!(core::mem::align_of::<UsageCounters>(), 32);
         assert_eq!(core::mem::size_of::<UsageCounters>(), 96);

@@ -114,7 +114,7 @@ fn end_marker<B: PacketBuf>(
     let Some(pdr) = rules
         .pdrs
         .iter()
-        .find(|p| p.fteid != crate::compile::NONE && p.teid == teid)
+        .find(|p| p.takes_tunnel() && p.teid == teid)
     else {
         return Verdict::Drop(DropReason::NoPdr);
     };

@@ -27,11 +27,12 @@ pub(crate) fn match_pdr<'r>(
     let mut inner_bad = false;
     let plain_bit = CompiledPdr::plain_ingress_bit(ingress);
     // The PDRs before the first candidate of this kind of packet would all
-    // be skipped by the first test below.
+    // be skipped by the first test below (`takes_tunnel`, or a `plain_from`
+    // without the ingress bit).
     for pdr in rules.candidate_pdrs(pkt.tunnel.is_some()) {
         match pkt.tunnel {
             Some(t) => {
-                if pdr.fteid == crate::compile::NONE || pdr.teid != t.teid {
+                if !pdr.takes_tunnel() || pdr.teid != t.teid {
                     continue;
                 }
                 if let Some(q) = pdr.qfi {
